@@ -1,0 +1,34 @@
+// got and its dependencies ship as ESM only; jest runs CommonJS, so swc transforms them too.
+const esmOnly = [
+  'got', '@sindresorhus', '@szmarczak', 'cacheable-lookup', 'cacheable-request', 'decompress-response',
+  'form-data-encoder', 'http2-wrapper', 'lowercase-keys', 'mimic-response', 'normalize-url', 'p-cancelable',
+  'responselike', 'keyv', 'byte-counter', 'chunk-data', 'type-fest', 'is-stream', 'get-stream', 'http-cache-semantics',
+  '@keyv', 'quick-lru', 'resolve-alpn', 'uint8array-extras',
+];
+
+/** @type {import('jest').Config} */
+module.exports = {
+  testEnvironment: 'node',
+  roots: ['<rootDir>/src', '<rootDir>/test', '<rootDir>/sdk', '<rootDir>/examples'].filter((p) =>
+    require('fs').existsSync(p.replace('<rootDir>', __dirname)),
+  ),
+  testMatch: ['**/*.test.ts'],
+  transform: {
+    '^.+\\.(t|j)s$': [
+      '@swc/jest',
+      {
+        jsc: {
+          parser: { syntax: 'typescript', decorators: true },
+          transform: { legacyDecorator: true, decoratorMetadata: true },
+          target: 'es2022',
+        },
+        module: { type: 'commonjs' },
+      },
+    ],
+  },
+  transformIgnorePatterns: [`/node_modules/(?!(${esmOnly.join('|')})/)`],
+  globalSetup: '<rootDir>/test/support/global-setup.ts',
+  globalTeardown: '<rootDir>/test/support/global-teardown.ts',
+  testTimeout: 30000,
+  maxWorkers: 2,
+};
