@@ -1,0 +1,130 @@
+import path from 'node:path';
+
+/**
+ * Every environment variable the product reads is parsed here, once, at start.
+ * A bad value stops the start with a message naming the variable and what it expected,
+ * rather than surfacing later as a confusing runtime failure.
+ */
+export type ProcessRole = 'api' | 'worker' | 'all';
+
+export interface Config {
+  port: number;
+  databaseUrl: string | undefined;
+  dataDir: string;
+  bootstrapAdminToken: string | undefined;
+  role: ProcessRole;
+  webhook: {
+    allowedCidrs: string[];
+    timeoutMs: number;
+    retryScheduleMs: number[];
+    concurrency: number;
+    perWebhookConcurrency: number;
+    pollIntervalMs: number;
+    shutdownGraceMs: number;
+  };
+}
+
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    expected: string,
+    got: string,
+  ) {
+    super(`${variable}: expected ${expected}, got ${JSON.stringify(got)}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const DEFAULT_RETRY_SCHEDULE = '5s,5m,30m,2h,5h,10h,10h';
+const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/** "5s" -> 5000. Returns undefined for anything that is not a non-negative number with a unit. */
+export function parseDuration(text: string): number | undefined {
+  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(text.trim());
+  if (!match) return undefined;
+  return Math.round(Number(match[1]) * DURATION_UNITS[match[2]]);
+}
+
+function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!/^\d+$/.test(raw.trim()) || !Number.isSafeInteger(value) || value < min || value > max) {
+    throw new ConfigError(name, `an integer from ${min} to ${max}`, raw);
+  }
+  return value;
+}
+
+function retrySchedule(env: NodeJS.ProcessEnv): number[] {
+  const raw = env.WEBHOOK_RETRY_SCHEDULE ?? '';
+  const text = raw.trim() === '' ? DEFAULT_RETRY_SCHEDULE : raw;
+  const delays = text.split(',').map((part) => parseDuration(part));
+  if (delays.some((d) => d === undefined)) {
+    throw new ConfigError(
+      'WEBHOOK_RETRY_SCHEDULE',
+      'comma-separated delays, each a number with ms, s, m or h (e.g. "5s,5m,30m")',
+      raw,
+    );
+  }
+  return delays as number[];
+}
+
+function cidrs(env: NodeJS.ProcessEnv, validate: (cidr: string) => boolean): string[] {
+  const raw = env.WEBHOOK_ALLOWED_CIDRS ?? '';
+  const list = raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+  for (const cidr of list) {
+    if (!validate(cidr)) {
+      throw new ConfigError('WEBHOOK_ALLOWED_CIDRS', 'comma-separated CIDRs such as 127.0.0.0/8 or ::1/128', raw);
+    }
+  }
+  return list;
+}
+
+function role(env: NodeJS.ProcessEnv): ProcessRole {
+  const raw = env.ROLE ?? '';
+  if (raw === '') return 'all';
+  if (raw === 'api' || raw === 'worker' || raw === 'all') return raw;
+  throw new ConfigError('ROLE', 'one of api, worker, all', raw);
+}
+
+function databaseUrl(env: NodeJS.ProcessEnv): string | undefined {
+  const raw = env.DATABASE_URL;
+  if (raw === undefined || raw.trim() === '') return undefined;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError('DATABASE_URL', 'a postgres:// URL', '<unparseable URL>');
+  }
+  if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') {
+    // The URL may carry a password: name only the scheme.
+    throw new ConfigError('DATABASE_URL', 'a postgres:// or postgresql:// URL', `${url.protocol}//…`);
+  }
+  return raw;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv, isValidCidr: (cidr: string) => boolean): Config {
+  const bootstrap = env.BOOTSTRAP_ADMIN_TOKEN;
+  if (bootstrap !== undefined && bootstrap !== '' && bootstrap.length < 16) {
+    throw new ConfigError('BOOTSTRAP_ADMIN_TOKEN', 'at least 16 characters', '<hidden>');
+  }
+  return {
+    port: integer(env, 'PORT', 4000, 0, 65535),
+    databaseUrl: databaseUrl(env),
+    dataDir: path.resolve(env.DATA_DIR && env.DATA_DIR.trim() !== '' ? env.DATA_DIR : './.data'),
+    bootstrapAdminToken: bootstrap === '' ? undefined : bootstrap,
+    role: role(env),
+    webhook: {
+      allowedCidrs: cidrs(env, isValidCidr),
+      timeoutMs: integer(env, 'WEBHOOK_TIMEOUT_MS', 10_000, 1, 600_000),
+      retryScheduleMs: retrySchedule(env),
+      concurrency: integer(env, 'WEBHOOK_CONCURRENCY', 32, 1, 1024),
+      perWebhookConcurrency: integer(env, 'WEBHOOK_PER_ENDPOINT_CONCURRENCY', 4, 1, 256),
+      pollIntervalMs: integer(env, 'WEBHOOK_POLL_INTERVAL_MS', 5_000, 10, 600_000),
+      shutdownGraceMs: integer(env, 'SHUTDOWN_GRACE_MS', 15_000, 0, 600_000),
+    },
+  };
+}

@@ -1,0 +1,75 @@
+import { Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+import { Webhook } from '../webhooks/webhook.entity';
+import { WebhookTrigger } from '../webhooks/triggers';
+
+export enum WebhookCallKind {
+  EVENT = 'EVENT',
+  REPLAY = 'REPLAY',
+  TEST = 'TEST',
+}
+
+export enum DeliveryStatus {
+  PENDING = 'pending',
+  SUCCEEDED = 'succeeded',
+  FAILED = 'failed',
+}
+
+/**
+ * One message to one webhook, with its retry state. The body is fixed when the delivery is
+ * created so that every attempt sends the same bytes. A lease (`lease_expires_at`) marks a
+ * delivery as being attempted by `leased_by`; a worker that dies leaves a lease that simply
+ * expires, and another worker takes the delivery over.
+ */
+@Entity({ name: 'webhook_delivery' })
+@Index('webhook_delivery_due_idx', ['nextAttemptAt'], { where: "status = 'pending'" })
+@Index('webhook_delivery_event_webhook_key', ['eventId', 'webhookId'], { unique: true, where: "kind = 'EVENT'" })
+export class Delivery {
+  @PrimaryGeneratedColumn('uuid')
+  id: string;
+
+  /** The id receivers see as `event_id` and `webhook-id`. */
+  @Column({ name: 'event_id', type: 'uuid' })
+  eventId: string;
+
+  @Index('webhook_delivery_webhook_idx')
+  @Column({ name: 'webhook_id', type: 'uuid' })
+  webhookId: string;
+
+  @ManyToOne(() => Webhook, { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'webhook_id' })
+  webhook?: Webhook;
+
+  @Column({ name: 'project_id', type: 'uuid' })
+  projectId: string;
+
+  @Column({ type: 'text' })
+  kind: WebhookCallKind;
+
+  @Column({ type: 'text' })
+  trigger: WebhookTrigger;
+
+  @Column({ type: 'text' })
+  body: string;
+
+  @Column({ type: 'text', default: DeliveryStatus.PENDING })
+  status: DeliveryStatus;
+
+  /** Attempts completed (each has a log row). */
+  @Column({ type: 'int', default: 0 })
+  attempts: number;
+
+  @Column({ name: 'next_attempt_at', type: 'timestamptz', default: () => 'now()' })
+  nextAttemptAt: Date;
+
+  @Column({ name: 'lease_expires_at', type: 'timestamptz', nullable: true })
+  leaseExpiresAt: Date | null;
+
+  @Column({ name: 'leased_by', type: 'text', nullable: true })
+  leasedBy: string | null;
+
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  createdAt: Date;
+
+  @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' })
+  updatedAt: Date;
+}

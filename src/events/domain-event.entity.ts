@@ -1,0 +1,45 @@
+import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
+import { WebhookTrigger } from '../webhooks/triggers';
+
+export interface EventMetadata {
+  blueprint_id: string;
+  document_id: string;
+  document_status_id: number | null;
+  changed_fields?: string[];
+  user_id?: string;
+  role?: string;
+  triggered_user_id?: string;
+  created_at: string;
+}
+
+/**
+ * The transactional outbox: one row per domain event, inserted by the entity subscribers in
+ * the transaction of the change. `dispatched_at` is set once the event was fanned out to
+ * deliveries; the partial index keeps finding undispatched events cheap however long the
+ * table grows.
+ */
+@Entity({ name: 'domain_event' })
+@Index('domain_event_undispatched_idx', ['createdAt'], { where: 'dispatched_at IS NULL' })
+export class DomainEvent {
+  @PrimaryGeneratedColumn('uuid')
+  id: string;
+
+  @Column({ name: 'project_id', type: 'uuid' })
+  projectId: string;
+
+  @Column({ type: 'text' })
+  trigger: WebhookTrigger;
+
+  /** The blueprint the event concerns (a document's blueprint, or the blueprint itself). */
+  @Column({ name: 'blueprint_id', type: 'uuid', nullable: true })
+  blueprintId: string | null;
+
+  @Column({ type: 'jsonb' })
+  metadata: EventMetadata;
+
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  createdAt: Date;
+
+  @Column({ name: 'dispatched_at', type: 'timestamptz', nullable: true })
+  dispatchedAt: Date | null;
+}

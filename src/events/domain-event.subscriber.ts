@@ -1,0 +1,63 @@
+import { EntitySubscriberInterface, EventSubscriber, InsertEvent, ObjectLiteral, RemoveEvent, UpdateEvent } from 'typeorm';
+import { Blueprint } from '../cms/blueprint.entity';
+import { Document } from '../cms/document.entity';
+import { ProjectMember } from '../cms/project-member.entity';
+import { DomainEvent } from './domain-event.entity';
+import { blueprintEvents, ChangeKind, documentEvents, EventDraft, memberEvents } from './event-mapping';
+
+type Mapper = (kind: ChangeKind, before: any, after: any, ctx: { actorId: string | null; now: Date }) => EventDraft[];
+
+const MAPPERS = new Map<Function, Mapper>([
+  [Document, documentEvents],
+  [Blueprint, blueprintEvents],
+  [ProjectMember, memberEvents],
+]);
+
+/** Set on the QueryRunner by the service layer so events can name who caused them. */
+export interface ChangeContext {
+  actorId?: string | null;
+}
+
+/**
+ * The transactional outbox writer. It runs inside the transaction of the change and writes
+ * with `event.manager`, so an event exists exactly when its change committed. It does one
+ * insert and nothing else: matching webhooks and HTTP happen in the worker, after commit.
+ */
+@EventSubscriber()
+export class DomainEventSubscriber implements EntitySubscriberInterface {
+  async afterInsert(event: InsertEvent<ObjectLiteral>): Promise<void> {
+    await this.capture(event, 'insert', undefined, event.entity);
+  }
+
+  async afterUpdate(event: UpdateEvent<ObjectLiteral>): Promise<void> {
+    // Bulk QueryBuilder updates carry no old row: the CMS never writes that way (see cms services).
+    if (!event.databaseEntity || !event.entity) return;
+    await this.capture(event, 'update', event.databaseEntity, { ...event.databaseEntity, ...event.entity });
+  }
+
+  async afterRemove(event: RemoveEvent<ObjectLiteral>): Promise<void> {
+    if (!event.databaseEntity) return;
+    await this.capture(event, 'remove', event.databaseEntity, undefined);
+  }
+
+  private async capture(
+    event: InsertEvent<ObjectLiteral> | UpdateEvent<ObjectLiteral> | RemoveEvent<ObjectLiteral>,
+    kind: ChangeKind,
+    before: ObjectLiteral | undefined,
+    after: ObjectLiteral | undefined,
+  ): Promise<void> {
+    const mapper = MAPPERS.get(event.metadata.target as Function);
+    if (!mapper) return;
+    const context = (event.queryRunner.data ?? {}) as ChangeContext;
+    const now = new Date();
+    const drafts = mapper(kind, before, after, { actorId: context.actorId ?? null, now });
+    if (drafts.length === 0) return;
+    await event.manager
+      .createQueryBuilder()
+      .insert()
+      .into(DomainEvent)
+      .values(drafts.map((d) => ({ ...d, createdAt: now })))
+      .callListeners(false)
+      .execute();
+  }
+}

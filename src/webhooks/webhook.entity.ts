@@ -1,0 +1,70 @@
+import { Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+import { Project } from '../cms/project.entity';
+import { HttpMethod, WebhookTrigger } from './triggers';
+
+export interface StoredHeader {
+  name: string;
+  value: string;
+  secret: boolean;
+}
+
+/**
+ * Storage only. The GraphQL type is a separate class (webhook.type.ts) so that the signing
+ * secret and secret header values can never leak into the schema by a stray decorator.
+ */
+@Entity({ name: 'webhook' })
+export class Webhook {
+  @PrimaryGeneratedColumn('uuid')
+  id: string;
+
+  @Index('webhook_project_idx')
+  @Column({ name: 'project_id', type: 'uuid' })
+  projectId: string;
+
+  @ManyToOne(() => Project, { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'project_id' })
+  project?: Project;
+
+  @Column({ type: 'text' })
+  name: string;
+
+  @Column({ type: 'text', nullable: true })
+  description: string | null;
+
+  @Column({ type: 'text', default: HttpMethod.POST })
+  method: HttpMethod;
+
+  @Column({ type: 'text' })
+  url: string;
+
+  @Column({ type: 'text', array: true })
+  triggers: WebhookTrigger[];
+
+  @Column({ type: 'jsonb', default: () => "'[]'" })
+  headers: StoredHeader[];
+
+  @Column({ name: 'blueprint_ids', type: 'uuid', array: true, nullable: true })
+  blueprintIds: string[] | null;
+
+  @Column({ type: 'boolean', default: true })
+  enabled: boolean;
+
+  @Column({ name: 'disabled_reason', type: 'text', nullable: true })
+  disabledReason: string | null;
+
+  @Column({ name: 'signing_secret', type: 'text' })
+  signingSecret: string;
+
+  /** Still signs requests until `previousSecretExpiresAt`, so receivers can roll over. */
+  @Column({ name: 'previous_signing_secret', type: 'text', nullable: true })
+  previousSigningSecret: string | null;
+
+  @Column({ name: 'previous_secret_expires_at', type: 'timestamptz', nullable: true })
+  previousSecretExpiresAt: Date | null;
+
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  createdAt: Date;
+
+  @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' })
+  updatedAt: Date;
+}
