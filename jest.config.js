@@ -3,7 +3,7 @@ const esmOnly = [
   'got', '@sindresorhus', '@szmarczak', 'cacheable-lookup', 'cacheable-request', 'decompress-response',
   'form-data-encoder', 'http2-wrapper', 'lowercase-keys', 'mimic-response', 'normalize-url', 'p-cancelable',
   'responselike', 'keyv', 'byte-counter', 'chunk-data', 'type-fest', 'is-stream', 'get-stream', 'http-cache-semantics',
-  '@keyv', 'quick-lru', 'resolve-alpn', 'uint8array-extras',
+  '@keyv', 'quick-lru', 'resolve-alpn', 'uint8array-extras', '@sec-ant',
 ];
 
 /** @type {import('jest').Config} */
