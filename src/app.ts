@@ -1,0 +1,69 @@
+import 'reflect-metadata';
+import { DataSource } from 'typeorm';
+import type { Config } from './config/config';
+import { createDataSource, ensureDatabase } from './db/data-source';
+import { EmbeddedPostgres, startEmbeddedPostgres, } from './db/embedded-postgres';
+import { buildAppSchema } from './graphql/schema';
+import { HttpServer, startHttpServer } from './server';
+import { createServices, Services } from './services';
+
+export interface RunningApp {
+  dataSource: DataSource;
+  services: Services;
+  http?: HttpServer;
+  /** Graceful stop: health goes 503, HTTP drains, the worker finishes in-flight attempts. */
+  stop(): Promise<void>;
+}
+
+/** With no DATABASE_URL, the embedded cluster under DATA_DIR; its data survives restarts. */
+async function resolveDatabase(config: Config, log: (line: string) => void): Promise<{ url: string; embedded?: EmbeddedPostgres }> {
+  if (config.databaseUrl) return { url: config.databaseUrl };
+  const embedded = await startEmbeddedPostgres({ dataDir: config.dataDir, log: () => undefined });
+  log(`embedded PostgreSQL running with its data in ${config.dataDir}`);
+  const url = new URL(embedded.url);
+  url.pathname = '/cms';
+  return { url: url.toString(), embedded };
+}
+
+export async function startApp(config: Config, log: (line: string) => void = console.log): Promise<RunningApp> {
+  const { url, embedded } = await resolveDatabase(config, log);
+  await ensureDatabase(url);
+  const dataSource = createDataSource(url);
+  await dataSource.initialize();
+  // Several processes may start together on one database: one runs the migrations at a time.
+  await dataSource.query('SELECT pg_advisory_lock(4242000)');
+  try {
+    const applied = await dataSource.runMigrations({ transaction: 'all' });
+    if (applied.length > 0) log(`applied ${applied.length} migration(s): ${applied.map((m) => m.name).join(', ')}`);
+  } finally {
+    await dataSource.query('SELECT pg_advisory_unlock(4242000)');
+  }
+
+  const services = createServices(dataSource);
+  const { createdToken } = await services.identity.bootstrap(config.bootstrapAdminToken);
+  if (createdToken) {
+    // Printed once, on the first start of an empty database; only its hash is stored.
+    log(`created super-admin admin@localhost; its API token (shown only now): ${createdToken}`);
+  }
+
+  let http: HttpServer | undefined;
+  if (config.role !== 'worker') {
+    http = await startHttpServer({ schema: buildAppSchema(), services, port: config.port, log });
+    log(`GraphQL on http://localhost:${http.port}/graphql (subscriptions: ws on the same path), health on /healthz`);
+  }
+
+  let stopped = false;
+  return {
+    dataSource,
+    services,
+    http,
+    stop: async () => {
+      if (stopped) return;
+      stopped = true;
+      http?.markDraining();
+      await http?.close();
+      await dataSource.destroy();
+      await embedded?.stop();
+    },
+  };
+}

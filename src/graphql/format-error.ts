@@ -1,0 +1,31 @@
+import { GraphQLFormattedError } from 'graphql';
+import { unwrapResolverError } from '@apollo/server/errors';
+import { AppError, ErrorCode } from '../common/app-error';
+
+/** Codes Apollo and graphql-js assign themselves (parse, validation, variable coercion). */
+const FRAMEWORK_CODES = new Set(['GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAILED', 'BAD_USER_INPUT', 'PERSISTED_QUERY_NOT_FOUND', 'PERSISTED_QUERY_NOT_SUPPORTED', 'OPERATION_RESOLUTION_FAILURE', 'BAD_REQUEST']);
+
+/**
+ * The single place where errors become GraphQL errors. AppErrors keep their message and get
+ * their code; framework errors keep theirs; anything else is an internal failure: logged here
+ * (message only, no values), answered with a generic message.
+ */
+export function formatError(formatted: GraphQLFormattedError, error: unknown, log: (line: string) => void = console.error): GraphQLFormattedError {
+  const original = unwrapResolverError(error);
+  if (original instanceof AppError) {
+    const code: ErrorCode = original.code;
+    return {
+      message: original.message,
+      locations: formatted.locations,
+      path: formatted.path,
+      extensions: { code, ...(original.field ? { field: original.field } : {}) },
+    };
+  }
+  const code = formatted.extensions?.code;
+  if (typeof code === 'string' && FRAMEWORK_CODES.has(code)) {
+    return { message: formatted.message, locations: formatted.locations, path: formatted.path, extensions: { code } };
+  }
+  const name = original instanceof Error ? original.name : typeof original;
+  log(`internal error in ${formatted.path?.join('.') ?? 'request'}: ${name}: ${original instanceof Error ? original.message.slice(0, 200) : ''}`);
+  return { message: 'Internal server error', path: formatted.path, extensions: { code: 'INTERNAL_SERVER_ERROR' } };
+}

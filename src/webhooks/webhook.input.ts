@@ -1,0 +1,68 @@
+import { Field, ID, InputType } from 'type-graphql';
+import { HttpMethod, WebhookTrigger } from './triggers';
+
+@InputType()
+export class WebhookHeaderInput {
+  @Field()
+  name: string;
+
+  @Field(() => String, { nullable: true, description: 'Required on create; on update, omit it to keep the stored value' })
+  value?: string | null;
+
+  @Field(() => Boolean, { nullable: true, defaultValue: false })
+  secret?: boolean | null;
+}
+
+@InputType()
+export class WebhookInput {
+  @Field()
+  name: string;
+
+  @Field(() => String, { nullable: true })
+  description?: string | null;
+
+  @Field(() => HttpMethod, { nullable: true, defaultValue: HttpMethod.POST })
+  method?: HttpMethod | null;
+
+  @Field()
+  url: string;
+
+  @Field(() => [WebhookTrigger])
+  triggers: WebhookTrigger[];
+
+  @Field(() => [WebhookHeaderInput], { nullable: true })
+  headers?: WebhookHeaderInput[] | null;
+
+  @Field(() => [ID], { nullable: true })
+  blueprintIds?: string[] | null;
+
+  @Field(() => Boolean, { nullable: true, defaultValue: true })
+  enabled?: boolean | null;
+}
+
+@InputType()
+export class WebhookUpdateInput {
+  @Field(() => String, { nullable: true })
+  name?: string | null;
+
+  @Field(() => String, { nullable: true })
+  description?: string | null;
+
+  @Field(() => HttpMethod, { nullable: true })
+  method?: HttpMethod | null;
+
+  @Field(() => String, { nullable: true })
+  url?: string | null;
+
+  @Field(() => [WebhookTrigger], { nullable: true })
+  triggers?: WebhookTrigger[] | null;
+
+  @Field(() => [WebhookHeaderInput], { nullable: true, description: 'Replaces the list' })
+  headers?: WebhookHeaderInput[] | null;
+
+  @Field(() => [ID], { nullable: true })
+  blueprintIds?: string[] | null;
+
+  @Field(() => Boolean, { nullable: true })
+  enabled?: boolean | null;
+}

@@ -1,0 +1,76 @@
+import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { requireUuid } from '../common/app-error';
+import { GraphQLContext, requireActor } from '../graphql/context';
+import { WebhookInput, WebhookUpdateInput } from './webhook.input';
+import { toWebhookType, WebhookType } from './webhook.type';
+
+interface CallStats {
+  succeeded: number;
+  failed: number;
+}
+
+/**
+ * Call counts of the last 30 days for every webhook of the project, fetched once per request
+ * with one grouped query, so listing many webhooks is not one query per webhook.
+ */
+async function statsFor(ctx: GraphQLContext, projectId: string): Promise<Map<string, CallStats>> {
+  const key = `callStats:${projectId}`;
+  let pending = ctx.memo.get(key) as Promise<Map<string, CallStats>> | undefined;
+  if (!pending) {
+    pending = ctx.services.dataSource
+      .query(
+        `SELECT webhook_id, count(*) FILTER (WHERE success) AS succeeded, count(*) FILTER (WHERE NOT success) AS failed
+           FROM webhook_call WHERE project_id = $1 AND created_at > now() - interval '30 days' GROUP BY webhook_id`,
+        [projectId],
+      )
+      .then((rows: Array<{ webhook_id: string; succeeded: string; failed: string }>) => {
+        return new Map(rows.map((r) => [r.webhook_id, { succeeded: Number(r.succeeded), failed: Number(r.failed) }]));
+      });
+    ctx.memo.set(key, pending);
+  }
+  return pending;
+}
+
+@Resolver(() => WebhookType)
+export class WebhookResolver {
+  @Query(() => [WebhookType])
+  async webhooks(@Arg('projectId', () => ID) projectId: string, @Ctx() ctx: GraphQLContext) {
+    const list = await ctx.services.webhooks.list(requireActor(ctx), requireUuid('projectId', projectId));
+    return list.map(toWebhookType);
+  }
+
+  @Query(() => WebhookType)
+  async webhook(@Arg('id', () => ID) id: string, @Ctx() ctx: GraphQLContext) {
+    return toWebhookType(await ctx.services.webhooks.get(requireActor(ctx), requireUuid('id', id)));
+  }
+
+  @Mutation(() => WebhookType)
+  async createWebhook(@Arg('projectId', () => ID) projectId: string, @Arg('input', () => WebhookInput) input: WebhookInput, @Ctx() ctx: GraphQLContext) {
+    return toWebhookType(await ctx.services.webhooks.create(requireActor(ctx), requireUuid('projectId', projectId), input));
+  }
+
+  @Mutation(() => WebhookType)
+  async updateWebhook(@Arg('id', () => ID) id: string, @Arg('input', () => WebhookUpdateInput) input: WebhookUpdateInput, @Ctx() ctx: GraphQLContext) {
+    return toWebhookType(await ctx.services.webhooks.update(requireActor(ctx), requireUuid('id', id), input));
+  }
+
+  @Mutation(() => Boolean)
+  deleteWebhook(@Arg('id', () => ID) id: string, @Ctx() ctx: GraphQLContext) {
+    return ctx.services.webhooks.delete(requireActor(ctx), requireUuid('id', id));
+  }
+
+  @Mutation(() => WebhookType, { description: 'New signing secret; the previous one keeps signing alongside it for 24 hours' })
+  async rotateWebhookSecret(@Arg('id', () => ID) id: string, @Ctx() ctx: GraphQLContext) {
+    return toWebhookType(await ctx.services.webhooks.rotateSecret(requireActor(ctx), requireUuid('id', id)));
+  }
+
+  @FieldResolver(() => Int)
+  async successfulCallsLast30Days(@Root() webhook: WebhookType, @Ctx() ctx: GraphQLContext): Promise<number> {
+    return (await statsFor(ctx, webhook.projectId)).get(webhook.id)?.succeeded ?? 0;
+  }
+
+  @FieldResolver(() => Int)
+  async failedCallsLast30Days(@Root() webhook: WebhookType, @Ctx() ctx: GraphQLContext): Promise<number> {
+    return (await statsFor(ctx, webhook.projectId)).get(webhook.id)?.failed ?? 0;
+  }
+}

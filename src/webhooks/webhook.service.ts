@@ -1,0 +1,121 @@
+import { DataSource, EntityManager, In } from 'typeorm';
+import { AccessService } from '../auth/access.service';
+import type { Actor } from '../auth/actor';
+import { badInput, notFound } from '../common/app-error';
+import { Blueprint } from '../cms/blueprint.entity';
+import { ProjectRole } from '../cms/roles';
+import { generateSigningSecret } from '../delivery/signing';
+import { HttpMethod, WebhookTrigger } from './triggers';
+import { Webhook } from './webhook.entity';
+import {
+  HeaderInput,
+  validateBlueprintIdShape,
+  validateDescription,
+  validateHeaders,
+  validateName,
+  validateTriggers,
+  validateUrl,
+} from './webhook.validation';
+
+export interface WebhookInputData {
+  name?: string | null;
+  description?: string | null;
+  method?: HttpMethod | null;
+  url?: string | null;
+  triggers?: WebhookTrigger[] | null;
+  headers?: HeaderInput[] | null;
+  blueprintIds?: string[] | null;
+  enabled?: boolean | null;
+}
+
+/** How long the previous signing secret keeps signing after a rotation. */
+export const ROTATION_GRACE_MS = 24 * 60 * 60 * 1000;
+
+export class WebhookService {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly access: AccessService,
+  ) {}
+
+  /** Every webhook operation, reads included, needs ADMIN: webhooks carry secrets. */
+  async get(actor: Actor | null, id: string, manager: EntityManager = this.dataSource.manager): Promise<Webhook> {
+    const webhook = await manager.findOneBy(Webhook, { id });
+    if (!webhook) throw notFound('Webhook');
+    await this.access.requireRole(actor, webhook.projectId, ProjectRole.ADMIN, 'manage webhooks', 'Webhook', manager);
+    return webhook;
+  }
+
+  async list(actor: Actor, projectId: string): Promise<Webhook[]> {
+    await this.access.requireRole(actor, projectId, ProjectRole.ADMIN, 'manage webhooks');
+    return this.dataSource.getRepository(Webhook).find({ where: { projectId }, order: { createdAt: 'ASC' } });
+  }
+
+  async create(actor: Actor, projectId: string, input: WebhookInputData & { name: string; url: string; triggers: WebhookTrigger[] }): Promise<Webhook> {
+    await this.access.requireRole(actor, projectId, ProjectRole.ADMIN, 'manage webhooks');
+    const webhook = this.dataSource.getRepository(Webhook).create({
+      projectId,
+      name: validateName(input.name),
+      description: validateDescription(input.description),
+      method: input.method ?? HttpMethod.POST,
+      url: validateUrl(input.url),
+      triggers: validateTriggers(input.triggers),
+      headers: validateHeaders(input.headers ?? [], null),
+      blueprintIds: input.blueprintIds == null ? null : await this.checkBlueprints(projectId, input.blueprintIds),
+      enabled: input.enabled ?? true,
+      disabledReason: null,
+      signingSecret: generateSigningSecret(),
+    });
+    return this.dataSource.getRepository(Webhook).save(webhook);
+  }
+
+  /** Fields left out stay as they are; `headers` replaces the list (values may be omitted to keep them). */
+  async update(actor: Actor, id: string, input: WebhookInputData): Promise<Webhook> {
+    return this.dataSource.transaction(async (m) => {
+      const webhook = await this.get(actor, id, m);
+      await m.findOne(Webhook, { where: { id }, lock: { mode: 'pessimistic_write' } });
+      if (input.name != null) webhook.name = validateName(input.name);
+      if (input.description !== undefined) webhook.description = validateDescription(input.description);
+      if (input.method != null) webhook.method = input.method;
+      if (input.url != null) webhook.url = validateUrl(input.url);
+      if (input.triggers != null) webhook.triggers = validateTriggers(input.triggers);
+      if (input.headers != null) webhook.headers = validateHeaders(input.headers, webhook.headers);
+      if (input.blueprintIds !== undefined) {
+        webhook.blueprintIds = input.blueprintIds === null ? null : await this.checkBlueprints(webhook.projectId, input.blueprintIds, m);
+      }
+      if (input.enabled != null) {
+        webhook.enabled = input.enabled;
+        // Re-enabling clears the reason the system (or a person) gave for disabling it.
+        if (input.enabled) webhook.disabledReason = null;
+        else webhook.disabledReason ??= 'Disabled by a user';
+      }
+      return m.save(webhook);
+    });
+  }
+
+  async delete(actor: Actor, id: string): Promise<boolean> {
+    const webhook = await this.get(actor, id);
+    await this.dataSource.getRepository(Webhook).delete({ id: webhook.id });
+    return true;
+  }
+
+  /** The old secret keeps signing (alongside the new one) for a day, so receivers can roll over. */
+  async rotateSecret(actor: Actor, id: string): Promise<Webhook> {
+    return this.dataSource.transaction(async (m) => {
+      const webhook = await this.get(actor, id, m);
+      webhook.previousSigningSecret = webhook.signingSecret;
+      webhook.previousSecretExpiresAt = new Date(Date.now() + ROTATION_GRACE_MS);
+      webhook.signingSecret = generateSigningSecret();
+      return m.save(webhook);
+    });
+  }
+
+  private async checkBlueprints(projectId: string, ids: string[], m: EntityManager = this.dataSource.manager): Promise<string[]> {
+    const wanted = validateBlueprintIdShape(ids);
+    const found = await m.findBy(Blueprint, { id: In(wanted), projectId });
+    const known = new Set(found.map((b) => b.id));
+    wanted.forEach((id, i) => {
+      if (!known.has(id)) throw badInput(`input.blueprintIds[${i}]`, 'must be the id of a blueprint of this project');
+    });
+    return wanted;
+  }
+}
