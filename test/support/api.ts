@@ -1,0 +1,98 @@
+import crypto from 'node:crypto';
+import path from 'node:path';
+import fs from 'node:fs';
+import { startApp, RunningApp } from '../../src/app';
+import { Config, loadConfig } from '../../src/config/config';
+import { isValidCidr } from '../../src/delivery/ssrf';
+import { OPERATIONS, OperationName } from '../../sdk/operations';
+import { createTestDatabase } from './database';
+
+export interface GqlResult<T = any> {
+  status: number;
+  data?: T;
+  errors?: Array<{ message: string; extensions?: { code?: string; field?: string }; path?: string[] }>;
+}
+
+/** The contract operations, by name, exactly as the frontend and SDK send them. */
+const CONTRACT = fs.readFileSync(path.join(__dirname, '..', '..', 'contract', 'operations.graphql'), 'utf8');
+
+export function contractDocument(): string {
+  return CONTRACT;
+}
+
+export interface TestApi {
+  app: RunningApp;
+  url: string;
+  databaseUrl: string;
+  adminToken: string;
+  /** POST a query (or a contract operation by name with `op`) as the holder of `token`. */
+  gql<T = any>(token: string | null, query: string, variables?: Record<string, unknown>): Promise<GqlResult<T>>;
+  op<T = any>(token: string | null, operationName: string, variables?: Record<string, unknown>): Promise<GqlResult<T>>;
+  close(): Promise<void>;
+}
+
+export function testConfig(databaseUrl: string, overrides: Partial<NodeJS.ProcessEnv> = {}): Config {
+  return loadConfig(
+    {
+      DATABASE_URL: databaseUrl,
+      PORT: '0',
+      BOOTSTRAP_ADMIN_TOKEN: overrides.BOOTSTRAP_ADMIN_TOKEN ?? `test-admin-${crypto.randomBytes(12).toString('hex')}`,
+      WEBHOOK_ALLOWED_CIDRS: '127.0.0.0/8,::1/128',
+      WEBHOOK_RETRY_SCHEDULE: '50ms,100ms',
+      WEBHOOK_TIMEOUT_MS: '2000',
+      WEBHOOK_POLL_INTERVAL_MS: '200',
+      ...overrides,
+    },
+    isValidCidr,
+  );
+}
+
+/** A server on a random loopback port with a fresh database of its own. */
+export async function startTestApi(env: Partial<NodeJS.ProcessEnv> = {}, databaseUrl?: string): Promise<TestApi> {
+  let url = databaseUrl;
+  if (!url) {
+    const db = await createTestDatabase('api');
+    url = db.url;
+    await db.dataSource.destroy();
+  }
+  const config = testConfig(url, env);
+  const app = await startApp(config, () => undefined);
+  const endpoint = `http://127.0.0.1:${app.http!.port}/graphql`;
+  const gql = async (token: string | null, query: string, variables?: Record<string, unknown>, operationName?: string) => {
+    const res = await fetch(endpoint, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      body: JSON.stringify({ query, variables, operationName }),
+    });
+    const body = (await res.json()) as GqlResult;
+    return { ...body, status: res.status };
+  };
+  return {
+    app,
+    url: endpoint,
+    databaseUrl: url,
+    adminToken: config.bootstrapAdminToken!,
+    gql,
+    op: (token, operationName, variables) => gql(token, OPERATIONS[operationName as OperationName], variables, operationName),
+    close: () => app.stop(),
+  };
+}
+
+/** The code of the first error, or 'OK' when there was none. */
+export function codeOf(result: GqlResult): string {
+  return result.errors?.[0]?.extensions?.code ?? 'OK';
+}
+
+/** Creates a user with a token, optionally a member of `projectId` with `role`. */
+export async function createUserWithToken(api: TestApi, email: string, projectId?: string, role?: string): Promise<{ id: string; token: string }> {
+  const user = await api.op(api.adminToken, 'CreateUser', { input: { email } });
+  if (user.errors) throw new Error(`CreateUser failed: ${JSON.stringify(user.errors)}`);
+  const id = user.data.createUser.id as string;
+  const token = await api.op(api.adminToken, 'CreateApiToken', { userId: id, name: 'test' });
+  if (token.errors) throw new Error(`CreateApiToken failed: ${JSON.stringify(token.errors)}`);
+  if (projectId && role) {
+    const assigned = await api.op(api.adminToken, 'AssignProjectMember', { projectId, userId: id, role });
+    if (assigned.errors) throw new Error(`AssignProjectMember failed: ${JSON.stringify(assigned.errors)}`);
+  }
+  return { id, token: token.data.createApiToken.token };
+}
