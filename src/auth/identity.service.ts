@@ -35,6 +35,8 @@ export class IdentityService {
         if (await m.findOneBy(ApiToken, { tokenHash: hash })) return {};
         let admin = await m.findOneBy(User, { email: BOOTSTRAP_EMAIL });
         if (!admin) admin = await m.save(m.create(User, { email: BOOTSTRAP_EMAIL, name: 'Administrator', isSuperAdmin: true }));
+        // A changed BOOTSTRAP_ADMIN_TOKEN replaces the previous one: that is how it is rotated.
+        await m.delete(ApiToken, { userId: admin.id, name: 'bootstrap' });
         await m.save(m.create(ApiToken, { userId: admin.id, name: 'bootstrap', tokenHash: hash }));
         return {};
       }

@@ -108,8 +108,9 @@ function databaseUrl(env: NodeJS.ProcessEnv): string | undefined {
 
 export function loadConfig(env: NodeJS.ProcessEnv, isValidCidr: (cidr: string) => boolean): Config {
   const bootstrap = env.BOOTSTRAP_ADMIN_TOKEN;
-  if (bootstrap !== undefined && bootstrap !== '' && bootstrap.length < 16) {
-    throw new ConfigError('BOOTSTRAP_ADMIN_TOKEN', 'at least 16 characters', '<hidden>');
+  if (bootstrap !== undefined && bootstrap !== '' && !/^[\x21-\x7e]{16,512}$/.test(bootstrap)) {
+    // It travels as "Authorization: Bearer <token>": no spaces or control characters.
+    throw new ConfigError('BOOTSTRAP_ADMIN_TOKEN', '16 to 512 printable characters without spaces', '<hidden>');
   }
   return {
     port: integer(env, 'PORT', 4000, 0, 65535),

@@ -38,8 +38,10 @@ export class WebhookService {
   ) {}
 
   /** Every webhook operation, reads included, needs ADMIN: webhooks carry secrets. */
-  async get(actor: Actor | null, id: string, manager: EntityManager = this.dataSource.manager): Promise<Webhook> {
-    const webhook = await manager.findOneBy(Webhook, { id });
+  async get(actor: Actor | null, id: string, manager: EntityManager = this.dataSource.manager, forUpdate = false): Promise<Webhook> {
+    // Writers lock the row before reading it, so concurrent updates and rotations apply one
+    // after the other instead of saving stale copies over each other.
+    const webhook = await manager.findOne(Webhook, { where: { id }, ...(forUpdate ? { lock: { mode: 'pessimistic_write' as const } } : {}) });
     if (!webhook) throw notFound('Webhook');
     await this.access.requireRole(actor, webhook.projectId, ProjectRole.ADMIN, 'manage webhooks', 'Webhook', manager);
     return webhook;
@@ -71,8 +73,7 @@ export class WebhookService {
   /** Fields left out stay as they are; `headers` replaces the list (values may be omitted to keep them). */
   async update(actor: Actor, id: string, input: WebhookInputData): Promise<Webhook> {
     return this.dataSource.transaction(async (m) => {
-      const webhook = await this.get(actor, id, m);
-      await m.findOne(Webhook, { where: { id }, lock: { mode: 'pessimistic_write' } });
+      const webhook = await this.get(actor, id, m, true);
       if (input.name != null) webhook.name = validateName(input.name);
       if (input.description !== undefined) webhook.description = validateDescription(input.description);
       if (input.method != null) webhook.method = input.method;
@@ -101,7 +102,7 @@ export class WebhookService {
   /** The old secret keeps signing (alongside the new one) for a day, so receivers can roll over. */
   async rotateSecret(actor: Actor, id: string): Promise<Webhook> {
     return this.dataSource.transaction(async (m) => {
-      const webhook = await this.get(actor, id, m);
+      const webhook = await this.get(actor, id, m, true);
       webhook.previousSigningSecret = webhook.signingSecret;
       webhook.previousSecretExpiresAt = new Date(Date.now() + ROTATION_GRACE_MS);
       webhook.signingSecret = generateSigningSecret();

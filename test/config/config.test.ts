@@ -1,0 +1,154 @@
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { ConfigError, loadConfig } from '../../src/config/config';
+import { isValidCidr } from '../../src/delivery/ssrf';
+
+const load = (env: NodeJS.ProcessEnv) => loadConfig(env, isValidCidr);
+
+/** The ConfigError `fn` throws (fails the test when it throws nothing, or something else). */
+function configErrorOf(fn: () => unknown): ConfigError {
+  try {
+    fn();
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return error as ConfigError;
+  }
+  throw new Error('expected a ConfigError, but nothing was thrown');
+}
+
+describe('loadConfig defaults', () => {
+  const config = load({});
+
+  test('PORT 4000, DATA_DIR ./.data resolved to an absolute path, role all, no database URL, no bootstrap token', () => {
+    expect(config.port).toBe(4000);
+    expect(config.dataDir).toBe(path.resolve('./.data'));
+    expect(path.isAbsolute(config.dataDir)).toBe(true);
+    expect(config.role).toBe('all');
+    expect(config.databaseUrl).toBeUndefined();
+    expect(config.bootstrapAdminToken).toBeUndefined();
+  });
+
+  test('webhook delivery: 5s,5m,30m,2h,5h,10h,10h in ms, a 10 s timeout, no private address allowed', () => {
+    const s = 1000;
+    const m = 60 * s;
+    const h = 60 * m;
+    expect(config.webhook.retryScheduleMs).toEqual([5 * s, 5 * m, 30 * m, 2 * h, 5 * h, 10 * h, 10 * h]);
+    expect(config.webhook.retryScheduleMs).toHaveLength(7); // 8 attempts
+    expect(config.webhook.timeoutMs).toBe(10_000);
+    expect(config.webhook.allowedCidrs).toEqual([]);
+  });
+
+  test('empty values count as unset', () => {
+    expect(load({ PORT: '', DATA_DIR: '', ROLE: '', WEBHOOK_TIMEOUT_MS: '', WEBHOOK_RETRY_SCHEDULE: '', DATABASE_URL: '', BOOTSTRAP_ADMIN_TOKEN: '' })).toEqual(config);
+  });
+});
+
+describe('loadConfig with values', () => {
+  test('every variable is read', () => {
+    const config = load({
+      PORT: '8080',
+      DATA_DIR: 'var/cms',
+      ROLE: 'worker',
+      DATABASE_URL: 'postgres://cms:pw@db.example:5432/cms',
+      BOOTSTRAP_ADMIN_TOKEN: 'x'.repeat(32),
+      WEBHOOK_ALLOWED_CIDRS: '127.0.0.0/8, ::1/128',
+      WEBHOOK_TIMEOUT_MS: '2500',
+      WEBHOOK_RETRY_SCHEDULE: '50ms, 1.5s,2m,1h',
+    });
+    expect(config).toMatchObject({
+      port: 8080,
+      dataDir: path.resolve('var/cms'),
+      role: 'worker',
+      databaseUrl: 'postgres://cms:pw@db.example:5432/cms',
+      bootstrapAdminToken: 'x'.repeat(32),
+      webhook: { allowedCidrs: ['127.0.0.0/8', '::1/128'], timeoutMs: 2500, retryScheduleMs: [50, 1500, 120_000, 3_600_000] },
+    });
+  });
+
+  test.each(['api', 'worker', 'all'])('ROLE=%s is accepted', (role) => {
+    expect(load({ ROLE: role }).role).toBe(role);
+  });
+
+  test('postgresql:// is accepted as well as postgres://', () => {
+    expect(load({ DATABASE_URL: 'postgresql://u@localhost/cms' }).databaseUrl).toBe('postgresql://u@localhost/cms');
+  });
+});
+
+describe('a bad value stops the start with a ConfigError naming the variable', () => {
+  test.each([
+    ['PORT', 'abc'],
+    ['PORT', '70000'],
+    ['PORT', '-1'],
+    ['PORT', '80.5'],
+    ['ROLE', 'boss'],
+    ['WEBHOOK_TIMEOUT_MS', '0'],
+    ['WEBHOOK_TIMEOUT_MS', '10s'],
+    ['WEBHOOK_RETRY_SCHEDULE', '5x'],
+    ['WEBHOOK_RETRY_SCHEDULE', '5s,,5m'],
+    ['WEBHOOK_RETRY_SCHEDULE', '5'],
+    ['WEBHOOK_ALLOWED_CIDRS', 'nope'],
+    ['WEBHOOK_ALLOWED_CIDRS', '127.0.0.0/8,10.0.0.0/99'],
+    ['DATABASE_URL', 'mysql://x'],
+    ['DATABASE_URL', 'not a url'],
+    ['BOOTSTRAP_ADMIN_TOKEN', 'short'],
+  ])('%s=%p', (variable, value) => {
+    const error = configErrorOf(() => load({ [variable]: value }));
+    expect(error.variable).toBe(variable);
+    expect(error.message).toContain(variable);
+    expect(error.message).toMatch(/expected/);
+  });
+
+  test.each([
+    'mysql://cms:Pa55w0rdSecret@db.example/cms',
+    'http://cms:Pa55w0rdSecret@db.example/cms',
+    'postgres://cms:Pa55w0rdSecret@db.example:notaport/cms',
+    'postgres://cms:Pa55w0rdSecret@[db.example/cms',
+  ])('a DATABASE_URL password never appears in the message (%s)', (url) => {
+    const error = configErrorOf(() => load({ DATABASE_URL: url }));
+    expect(error.variable).toBe('DATABASE_URL');
+    expect(error.message).not.toContain('Pa55w0rdSecret');
+    expect(error.stack ?? '').not.toContain('Pa55w0rdSecret');
+  });
+
+  test('a short BOOTSTRAP_ADMIN_TOKEN is not echoed either', () => {
+    const error = configErrorOf(() => load({ BOOTSTRAP_ADMIN_TOKEN: 'tok3nSecr' }));
+    expect(error.message).toContain('BOOTSTRAP_ADMIN_TOKEN');
+    expect(error.message).not.toContain('tok3nSecr');
+  });
+});
+
+describe('the built server with a bad environment', () => {
+  const ROOT = path.join(__dirname, '..', '..');
+  const MAIN = path.join(ROOT, 'dist', 'src', 'main.js');
+
+  function runMain(env: Record<string, string>): Promise<{ code: number | null; signal: string | null; stderr: string; stdout: string; ms: number }> {
+    if (!fs.existsSync(MAIN)) throw new Error(`${path.relative(ROOT, MAIN)} is missing: run \`npm run build\` first (npm test does)`);
+    const started = Date.now();
+    // Only what node needs from the parent: the test's own DATABASE_URL etc. must not leak in.
+    const base = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' };
+    return new Promise((resolve) => {
+      execFile(process.execPath, [MAIN], { cwd: ROOT, env: { ...base, ...env }, timeout: 20_000 }, (error, stdout, stderr) => {
+        const failure = error as (Error & { code?: number; signal?: string }) | null;
+        resolve({ code: failure ? (failure.code ?? null) : 0, signal: failure?.signal ?? null, stdout, stderr, ms: Date.now() - started });
+      });
+    });
+  }
+
+  test('PORT=abc: exits non-zero within seconds, naming PORT on stderr', async () => {
+    const result = await runMain({ PORT: 'abc' });
+    expect(result.signal).toBeNull(); // it exited by itself, it was not killed by the timeout
+    expect(result.code).not.toBe(0);
+    expect(result.ms).toBeLessThan(10_000);
+    expect(result.stderr).toContain('PORT');
+    expect(result.stdout).not.toMatch(/GraphQL on|embedded PostgreSQL/);
+  });
+
+  test('a bad DATABASE_URL: exits non-zero, names DATABASE_URL, never prints its password', async () => {
+    const result = await runMain({ DATABASE_URL: 'mysql://cms:Pa55w0rdSecret@db.example/cms' });
+    expect(result.signal).toBeNull();
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toContain('DATABASE_URL');
+    expect(result.stderr + result.stdout).not.toContain('Pa55w0rdSecret');
+  });
+});
