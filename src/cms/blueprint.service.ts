@@ -3,6 +3,7 @@ import { DataSource, EntityManager } from 'typeorm';
 import { AccessService } from '../auth/access.service';
 import type { Actor } from '../auth/actor';
 import { badInput, notFound } from '../common/app-error';
+import { isUniqueViolation } from '../db/errors';
 import { inTransaction } from '../db/transaction';
 import { Blueprint, BlueprintField, BlueprintVariant } from './blueprint.entity';
 import { Document } from './document.entity';
@@ -73,7 +74,7 @@ export class BlueprintService {
   }
 
   async create(actor: Actor, projectId: string, input: BlueprintInputData & { name: string }): Promise<Blueprint> {
-    return inTransaction(this.dataSource, actor.user.id, async (m) => {
+    return this.apiNameRace(input.apiName, () => inTransaction(this.dataSource, actor.user.id, async (m) => {
       await this.access.requireRole(actor, projectId, ProjectRole.ADMIN, 'create blueprints', 'Project', m);
       const name = this.validName(input.name);
       const apiName = input.apiName ?? deriveApiName(name);
@@ -86,11 +87,11 @@ export class BlueprintService {
         fields: buildFields(input.fields ?? [], []),
       });
       return m.save(blueprint);
-    });
+    }));
   }
 
   async update(actor: Actor, id: string, input: BlueprintInputData): Promise<Blueprint> {
-    return inTransaction(this.dataSource, actor.user.id, async (m) => {
+    return this.apiNameRace(input.apiName, () => inTransaction(this.dataSource, actor.user.id, async (m) => {
       const blueprint = await m.findOne(Blueprint, { where: { id }, lock: { mode: 'pessimistic_write' } });
       if (!blueprint) throw notFound('Blueprint');
       await this.access.requireRole(actor, blueprint.projectId, ProjectRole.ADMIN, 'change blueprints', 'Blueprint', m);
@@ -101,7 +102,19 @@ export class BlueprintService {
       }
       if (input.fields != null) blueprint.fields = buildFields(input.fields, blueprint.fields);
       return m.save(blueprint);
-    });
+    }));
+  }
+
+  /** The pre-check above cannot see a concurrent insert; the unique index can, and says the same. */
+  private async apiNameRace<T>(apiName: string | null | undefined, work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (error) {
+      if (isUniqueViolation(error, 'blueprint_project_api_name_key')) {
+        throw badInput('input.apiName', `${apiName ? `"${apiName}"` : 'the API name'} is already used by another blueprint of this project`);
+      }
+      throw error;
+    }
   }
 
   /** Refused while documents use the blueprint: deleting them silently would lose content. */

@@ -58,7 +58,7 @@ export class DocumentService {
       .orderBy('d.created_at', 'DESC')
       .addOrderBy('d.id', 'DESC')
       .limit(size + 1);
-    if (args.blueprintId) query.andWhere('d.blueprint_id = :blueprintId', { blueprintId: requireUuid('blueprintId', args.blueprintId) });
+    if (args.blueprintId != null) query.andWhere('d.blueprint_id = :blueprintId', { blueprintId: requireUuid('blueprintId', args.blueprintId) });
     if (cursor) query.andWhere('(d.created_at, d.id) < (:createdAt, :id)', cursor);
     return toPage(await query.getMany(), size);
   }

@@ -2,6 +2,7 @@ import { DataSource, In } from 'typeorm';
 import { AccessService } from '../auth/access.service';
 import type { Actor } from '../auth/actor';
 import { AppError, badInput, ErrorCode, notFound } from '../common/app-error';
+import { isUniqueViolation } from '../db/errors';
 import { inTransaction } from '../db/transaction';
 import { Project } from './project.entity';
 import { ProjectMember } from './project-member.entity';
@@ -46,6 +47,16 @@ export class ProjectService {
    * role). Only an OWNER may hand out or take away OWNER, and a project keeps at least one.
    */
   async assign(actor: Actor, projectId: string, userId: string, role: ProjectRole): Promise<ProjectMember> {
+    try {
+      return await this.assignOnce(actor, projectId, userId, role);
+    } catch (error) {
+      // Two requests adding the same new member: the loser retries and finds the row to update.
+      if (!isUniqueViolation(error)) throw error;
+      return this.assignOnce(actor, projectId, userId, role);
+    }
+  }
+
+  private async assignOnce(actor: Actor, projectId: string, userId: string, role: ProjectRole): Promise<ProjectMember> {
     return inTransaction(this.dataSource, actor.user.id, async (m) => {
       const callerRole = await this.access.requireRole(actor, projectId, ProjectRole.ADMIN, 'manage members', 'Project', m);
       if (!(await m.findOneBy(User, { id: userId }))) throw notFound('User');

@@ -19,7 +19,8 @@ export function createDataSource(url: string, options: { poolSize?: number; appl
     uuidExtension: 'pgcrypto',
     poolSize: options.poolSize ?? 20,
     applicationName: options.applicationName ?? 'cms-webhooks',
-    logging: ['error'],
+    // TypeORM's query log prints parameters, which can hold header values: errors are logged by the API layer.
+    logging: false,
   });
 }
 

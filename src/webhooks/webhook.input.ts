@@ -9,7 +9,10 @@ export class WebhookHeaderInput {
   @Field(() => String, { nullable: true, description: 'Required on create; on update, omit it to keep the stored value' })
   value?: string | null;
 
-  @Field(() => Boolean, { nullable: true, defaultValue: false })
+  @Field(() => Boolean, {
+    nullable: true,
+    description: 'Default false on create; on update, omitted keeps the stored flag of a header whose value is omitted',
+  })
   secret?: boolean | null;
 }
 

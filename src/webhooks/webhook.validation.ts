@@ -50,6 +50,8 @@ export function validateDescription(description: string | null | undefined): str
 export function validateUrl(raw: string): string {
   const field = 'input.url';
   if (raw.length > LIMITS.urlMax) throw badInput(field, `must be at most ${LIMITS.urlMax} characters`);
+  // The URL parser silently drops these; stored as typed they would reach logs and curl commands.
+  if (/[\s\x00-\x1f\x7f]/.test(raw)) throw badInput(field, 'must not contain whitespace or control characters');
   let url: URL;
   try {
     url = new URL(raw);
@@ -97,16 +99,20 @@ export function validateHeaders(input: HeaderInput[], stored: StoredHeader[] | n
     if (seen.has(lower)) throw badInput(`${field}.name`, `duplicates another header named "${header.name}" (names are case-insensitive)`);
     seen.add(lower);
     let value = header.value;
+    const previous = stored?.find((h) => h.name.toLowerCase() === lower);
     if (value == null) {
-      const previous = stored?.find((h) => h.name.toLowerCase() === lower);
       if (!previous) {
         throw badInput(`${field}.value`, stored ? 'is required for a header that is not stored yet' : 'is required');
+      }
+      // Unmasking a stored secret would reveal it in every later read: it takes the value again.
+      if (previous.secret && header.secret === false) {
+        throw badInput(`${field}.value`, 'is required to turn a secret header into a plain one');
       }
       value = previous.value;
     }
     if (value.length > LIMITS.headerValueMax) throw badInput(`${field}.value`, `must be at most ${LIMITS.headerValueMax} characters`);
     if (FORBIDDEN_VALUE_CHARS.test(value)) throw badInput(`${field}.value`, 'must not contain CR, LF or NUL characters');
-    const secret = header.secret ?? (header.value == null ? (stored?.find((h) => h.name.toLowerCase() === lower)?.secret ?? false) : false);
+    const secret = header.secret ?? (header.value == null ? (previous?.secret ?? false) : false);
     return { name: header.name, value, secret };
   });
 }
