@@ -21,6 +21,8 @@ export interface Config {
     perWebhookConcurrency: number;
     pollIntervalMs: number;
     shutdownGraceMs: number;
+    /** A claimed delivery's lease is the timeout plus this; a dead worker's deliveries wait that long. */
+    leaseMarginMs: number;
   };
 }
 
@@ -126,6 +128,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, isValidCidr: (cidr: string) =
       perWebhookConcurrency: integer(env, 'WEBHOOK_PER_ENDPOINT_CONCURRENCY', 4, 1, 256),
       pollIntervalMs: integer(env, 'WEBHOOK_POLL_INTERVAL_MS', 5_000, 10, 600_000),
       shutdownGraceMs: integer(env, 'SHUTDOWN_GRACE_MS', 15_000, 0, 600_000),
+      leaseMarginMs: integer(env, 'WEBHOOK_LEASE_MARGIN_MS', 30_000, 100, 3_600_000),
     },
   };
 }

@@ -1,0 +1,193 @@
+import type { DataSource, EntityManager } from 'typeorm';
+import type { Config } from '../config/config';
+import type { WebhookTrigger } from '../webhooks/triggers';
+import type { Webhook } from '../webhooks/webhook.entity';
+import { nextRetryDelayMs } from './backoff';
+import { DeliveryStatus, WebhookCallKind } from './delivery.entity';
+import type { AttemptResult, Header, HttpSender } from './http-sender';
+import { buildWebhookRequest } from './request-builder';
+import { WebhookCall } from './webhook-call.entity';
+
+/**
+ * One HTTP attempt and its bookkeeping, shared by the worker (EVENT deliveries, with retry
+ * state) and by replays and test sends (one attempt, no delivery row). Keeping a single
+ * path means a replay is signed, guarded and logged exactly like a real delivery.
+ */
+
+/** What an attempt needs of a webhook: a full entity, or the columns the worker's claim returns. */
+export type DeliverableWebhook = Pick<
+  Webhook,
+  'id' | 'projectId' | 'method' | 'url' | 'headers' | 'signingSecret' | 'previousSigningSecret' | 'previousSecretExpiresAt'
+>;
+
+export interface AttemptTarget {
+  webhook: DeliverableWebhook;
+  kind: WebhookCallKind;
+  eventId: string;
+  trigger: WebhookTrigger;
+  body: string;
+}
+
+/** The leased delivery an attempt belongs to; absent for replays and test sends. */
+export interface LeasedDelivery {
+  id: string;
+  /** Attempts completed before this one. */
+  attempts: number;
+  /** The lease holder; the delivery is only updated while it still holds the lease. */
+  workerId: string;
+}
+
+export interface AttemptDeps {
+  dataSource: DataSource;
+  sender: HttpSender;
+  retryScheduleMs: readonly number[];
+  random?: () => number;
+}
+
+export interface AttemptOutcome {
+  call: WebhookCall;
+  result: AttemptResult;
+  /** When the delivery is due again; null when it succeeded, gave up, or was not ours. */
+  retryInMs: number | null;
+  /** The delivery's final state after this attempt, or null when no delivery was updated. */
+  status: DeliveryStatus | null;
+  /** Our lease had been taken over: the attempt was logged but the delivery left alone. */
+  leaseLost: boolean;
+}
+
+// PostgreSQL text and jsonb cannot hold U+0000; a receiver's answer may contain it.
+const NUL = /\u0000/g;
+const clean = (text: string | null): string | null => (text === null ? null : text.replace(NUL, '\uFFFD'));
+const cleanHeaders = (headers: Header[]): Header[] => headers.map((h) => ({ name: clean(h.name)!, value: clean(h.value)! }));
+
+async function send(sender: HttpSender, target: AttemptTarget): Promise<{ result: AttemptResult; loggedHeaders: Header[] }> {
+  const now = new Date();
+  // A fresh timestamp (and so a fresh signature) on every attempt: receivers reject
+  // timestamps outside a few minutes, and retries come hours apart.
+  const built = buildWebhookRequest(target.webhook, { eventId: target.eventId, body: target.body }, Math.floor(now.getTime() / 1000), now);
+  try {
+    return { result: await sender.send(built.request), loggedHeaders: built.loggedHeaders };
+  } catch (error) {
+    // The sender reports failures as results; this is a bug guard, so the attempt is still logged.
+    const message = error instanceof Error ? error.message : String(error);
+    const result: AttemptResult = {
+      success: false,
+      statusCode: null,
+      requestHeaders: built.request.headers,
+      responseHeaders: [],
+      responseBody: null,
+      error: `internal error while sending: ${message}`,
+      errorCode: 'other',
+      durationMs: Date.now() - now.getTime(),
+    };
+    return { result, loggedHeaders: built.loggedHeaders };
+  }
+}
+
+/**
+ * Ends the delivery's lease with the attempt's outcome. Fenced by `leased_by`: a worker
+ * whose lease expired and was taken over must not overwrite the new holder's state.
+ */
+async function settleDelivery(
+  manager: EntityManager,
+  delivery: LeasedDelivery,
+  status: DeliveryStatus,
+  retryInMs: number | null,
+): Promise<{ updated: boolean; nextAttemptAt: Date | null }> {
+  const [rows] = (await manager.query(
+    `UPDATE webhook_delivery
+        SET attempts = attempts + 1,
+            status = $2,
+            next_attempt_at = CASE WHEN $3::double precision IS NULL THEN next_attempt_at
+                                   ELSE clock_timestamp() + $3::double precision * interval '1 millisecond' END,
+            lease_expires_at = NULL,
+            leased_by = NULL,
+            updated_at = now()
+      WHERE id = $1 AND leased_by = $4
+  RETURNING next_attempt_at`,
+    [delivery.id, status, retryInMs, delivery.workerId],
+  )) as [Array<{ next_attempt_at: Date }>, number];
+  if (rows.length === 0) return { updated: false, nextAttemptAt: null };
+  return { updated: true, nextAttemptAt: retryInMs === null ? null : rows[0].next_attempt_at };
+}
+
+/** Sends once, then writes the log row and (for a delivery) its new state in one transaction. */
+export async function attemptAndLog(deps: AttemptDeps, target: AttemptTarget, delivery?: LeasedDelivery): Promise<AttemptOutcome> {
+  const { result, loggedHeaders } = await send(deps.sender, target);
+  const attempt = delivery ? delivery.attempts + 1 : 1;
+  let status: DeliveryStatus | null = null;
+  let retryInMs: number | null = null;
+  if (delivery) {
+    retryInMs = result.success ? null : nextRetryDelayMs(deps.retryScheduleMs, attempt, deps.random ?? Math.random, result.retryAfterMs);
+    status = result.success ? DeliveryStatus.SUCCEEDED : retryInMs === null ? DeliveryStatus.FAILED : DeliveryStatus.PENDING;
+  }
+
+  return deps.dataSource.transaction(async (manager) => {
+    let leaseLost = false;
+    let nextRetryAt: Date | null = null;
+    if (delivery && status) {
+      const settled = await settleDelivery(manager, delivery, status, retryInMs);
+      leaseLost = !settled.updated;
+      nextRetryAt = settled.nextAttemptAt;
+    }
+    const repository = manager.getRepository(WebhookCall);
+    // Written even when the lease was lost: the request went out, and the log says what happened.
+    const call = await repository.save(
+      repository.create({
+        deliveryId: delivery?.id ?? null,
+        webhookId: target.webhook.id,
+        projectId: target.webhook.projectId,
+        eventId: target.eventId,
+        trigger: target.trigger,
+        kind: target.kind,
+        attempt,
+        success: result.success,
+        error: clean(result.error),
+        durationMs: Math.max(0, Math.round(result.durationMs)),
+        nextRetryAt,
+        requestMethod: target.webhook.method,
+        requestUrl: target.webhook.url,
+        requestHeaders: loggedHeaders,
+        requestBody: target.body,
+        responseStatusCode: result.statusCode,
+        responseHeaders: result.statusCode === null ? null : cleanHeaders(result.responseHeaders),
+        responseBody: clean(result.responseBody),
+      }),
+    );
+    return {
+      call,
+      result,
+      retryInMs: leaseLost ? null : retryInMs,
+      status: leaseLost ? null : status,
+      leaseLost,
+    };
+  });
+}
+
+export interface SendNowInput {
+  webhook: DeliverableWebhook;
+  kind: WebhookCallKind.REPLAY | WebhookCallKind.TEST | 'REPLAY' | 'TEST';
+  eventId: string;
+  trigger: WebhookTrigger;
+  body: string;
+}
+
+/**
+ * One immediate attempt for a replay or a test send, logged like any other, without retry:
+ * the person who asked sees the outcome at once and can ask again. Returns the log row.
+ * `config` is taken for symmetry with the worker (and future per-send settings); the sender
+ * passed in already carries the timeout and the SSRF allow-list.
+ */
+export async function sendNow(
+  dataSource: DataSource,
+  sender: HttpSender,
+  config: Config['webhook'],
+  input: SendNowInput,
+): Promise<WebhookCall> {
+  const kind = input.kind === 'REPLAY' ? WebhookCallKind.REPLAY : WebhookCallKind.TEST;
+  const outcome = await attemptAndLog(
+    { dataSource, sender, retryScheduleMs: config.retryScheduleMs },
+    { webhook: input.webhook, kind, eventId: input.eventId, trigger: input.trigger, body: input.body },
+  );
+  return outcome.call;
+}

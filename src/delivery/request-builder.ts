@@ -1,0 +1,97 @@
+import { maskSecret } from '../common/mask';
+import type { Webhook } from '../webhooks/webhook.entity';
+import type { Header, HttpMethod, OutgoingRequest } from './http-sender';
+import { signatureHeader } from './signing';
+
+/**
+ * Turns a stored webhook and a message into the exact HTTP request, plus the copy of its
+ * headers that may be written to the log. Pure (the clock comes in), so the header order,
+ * the secret rotation window and the masking are unit-tested without a network.
+ */
+
+export const USER_AGENT = 'cms-webhooks/1 (+https://www.standardwebhooks.com)';
+
+/**
+ * Headers we set ourselves or that frame the message. A webhook's own header of one of these
+ * names is rejected by the API; it is dropped here too, so that a row written some other way
+ * can neither forge a signature header nor corrupt the framing.
+ */
+const RESERVED = new Set([
+  'user-agent',
+  'content-type',
+  'webhook-id',
+  'webhook-timestamp',
+  'webhook-signature',
+  'host',
+  'content-length',
+  'transfer-encoding',
+  'connection',
+]);
+
+export function isReservedHeaderName(name: string): boolean {
+  return RESERVED.has(name.trim().toLowerCase());
+}
+
+/** Masking lives in one place for the log, the curl command and the API. */
+export { maskSecret };
+
+export type SigningWebhook = Pick<Webhook, 'signingSecret' | 'previousSigningSecret' | 'previousSecretExpiresAt'>;
+
+/** The current secret, plus the previous one while its rotation grace period lasts. */
+export function activeSigningSecrets(webhook: SigningWebhook, now: Date): string[] {
+  const secrets = [webhook.signingSecret];
+  const expires = webhook.previousSecretExpiresAt;
+  if (webhook.previousSigningSecret && expires && expires.getTime() > now.getTime()) secrets.push(webhook.previousSigningSecret);
+  return secrets;
+}
+
+export type RequestWebhook = SigningWebhook & Pick<Webhook, 'method' | 'url' | 'headers'>;
+
+export interface WebhookMessage {
+  /** Sent as `webhook-id`: the event id, the same for every retry and replay. */
+  eventId: string;
+  body: string;
+}
+
+export interface BuiltRequest {
+  request: OutgoingRequest;
+  /** The same headers in the same order, secret values masked. */
+  loggedHeaders: Header[];
+}
+
+/**
+ * Header order (contract): the webhook's own headers as stored, then user-agent,
+ * content-type, and the Standard Webhooks trio. The timestamp is the time of this attempt,
+ * so a retry hours later is not rejected by a receiver's replay-window check.
+ */
+export function buildWebhookRequest(
+  webhook: RequestWebhook,
+  message: WebhookMessage,
+  timestampSeconds: number,
+  now: Date,
+  userAgent: string = USER_AGENT,
+): BuiltRequest {
+  const headers: Header[] = [];
+  const loggedHeaders: Header[] = [];
+  for (const header of webhook.headers ?? []) {
+    if (isReservedHeaderName(header.name)) continue;
+    headers.push({ name: header.name, value: header.value });
+    loggedHeaders.push({ name: header.name, value: header.secret ? maskSecret(header.value) : header.value });
+  }
+  const signature = signatureHeader(activeSigningSecrets(webhook, now), message.eventId, timestampSeconds, message.body);
+  // The signature is an HMAC, useless without the secret and bound to this id, timestamp
+  // and body, so the log keeps it: a receiver's owner can compare it with what they got.
+  const ours: Header[] = [
+    { name: 'user-agent', value: userAgent },
+    { name: 'content-type', value: 'application/json' },
+    { name: 'webhook-id', value: message.eventId },
+    { name: 'webhook-timestamp', value: String(timestampSeconds) },
+    { name: 'webhook-signature', value: signature },
+  ];
+  headers.push(...ours);
+  loggedHeaders.push(...ours);
+  return {
+    request: { method: webhook.method as HttpMethod, url: webhook.url, headers, body: message.body },
+    loggedHeaders,
+  };
+}
