@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { DataSource } from 'typeorm';
 import type { Config } from './config/config';
 import { createDataSource, ensureDatabase } from './db/data-source';
+import { createWebhookSender, DeliveryWorker, startDeliveryWorker } from './delivery/delivery.worker';
 import { EmbeddedPostgres, startEmbeddedPostgres, } from './db/embedded-postgres';
 import { buildAppSchema } from './graphql/schema';
 import { HttpServer, startHttpServer } from './server';
@@ -11,6 +12,7 @@ export interface RunningApp {
   dataSource: DataSource;
   services: Services;
   http?: HttpServer;
+  worker?: DeliveryWorker;
   /** Graceful stop: health goes 503, HTTP drains, the worker finishes in-flight attempts. */
   stop(): Promise<void>;
 }
@@ -39,7 +41,9 @@ export async function startApp(config: Config, log: (line: string) => void = con
     await dataSource.query('SELECT pg_advisory_unlock(4242000)');
   }
 
-  const services = createServices(dataSource);
+  // One guarded, keep-alive sender for the sends people trigger (replay, test); the worker has its own.
+  const sender = createWebhookSender(config.webhook);
+  const services = createServices(dataSource, { sender, webhookConfig: config.webhook });
   const { createdToken } = await services.identity.bootstrap(config.bootstrapAdminToken);
   if (createdToken) {
     // Printed once, on the first start of an empty database; only its hash is stored.
@@ -48,8 +52,17 @@ export async function startApp(config: Config, log: (line: string) => void = con
 
   let http: HttpServer | undefined;
   if (config.role !== 'worker') {
-    http = await startHttpServer({ schema: buildAppSchema(), services, port: config.port, log });
+    // The live call log (webhookCallLogged) LISTENs on its own connection; only API processes serve it.
+    await services.callLog.start(log);
+    http = await startHttpServer({ schema: buildAppSchema(services.callLog), services, port: config.port, log });
     log(`GraphQL on http://localhost:${http.port}/graphql (subscriptions: ws on the same path), health on /healthz`);
+  }
+
+  let worker: DeliveryWorker | undefined;
+  if (config.role !== 'api') {
+    worker = startDeliveryWorker({ dataSource, databaseUrl: url, config: config.webhook, log });
+    await worker.ready;
+    log(`delivery worker ${worker.workerId} running`);
   }
 
   let stopped = false;
@@ -57,11 +70,16 @@ export async function startApp(config: Config, log: (line: string) => void = con
     dataSource,
     services,
     http,
+    worker,
     stop: async () => {
       if (stopped) return;
       stopped = true;
       http?.markDraining();
       await http?.close();
+      // In-flight attempts finish (within the grace period) before the pool closes; the rest are handed back.
+      await worker?.stop(config.webhook.shutdownGraceMs);
+      sender.close();
+      await services.callLog.stop();
       await dataSource.destroy();
       await embedded?.stop();
     },

@@ -1,14 +1,27 @@
-import { DataSource } from 'typeorm';
+import { DataSource, In } from 'typeorm';
+import { CallLogPubSub } from './activity/call-log.pubsub';
+import { WebhookCallService } from './activity/webhook-call.service';
 import { AccessService } from './auth/access.service';
 import { IdentityService } from './auth/identity.service';
 import { BlueprintService } from './cms/blueprint.service';
 import { DocumentService } from './cms/document.service';
 import { ProjectService } from './cms/project.service';
+import { WebhookCall } from './delivery/webhook-call.entity';
 import { WebhookService } from './webhooks/webhook.service';
+import { WebhookSendService } from './webhooks/webhook-send.service';
+import type { HttpSender } from './delivery/http-sender';
+import type { Config } from './config/config';
 
 /** The composition root: every service built once per process from the DataSource. */
-export function createServices(dataSource: DataSource) {
+export function createServices(dataSource: DataSource, delivery: { sender: HttpSender; webhookConfig: Config['webhook'] }) {
   const access = new AccessService(dataSource);
+  // The live call log's own LISTEN connection goes to the DataSource's database; app.ts starts it.
+  const callLog = new CallLogPubSub({
+    connection: { connectionString: (dataSource.options as { url?: string }).url },
+    load: (ids) => dataSource.getRepository(WebhookCall).findBy({ id: In(ids) }),
+  });
+  const webhooks = new WebhookService(dataSource, access);
+  const webhookCalls = new WebhookCallService(dataSource, access, callLog);
   return {
     dataSource,
     access,
@@ -16,7 +29,10 @@ export function createServices(dataSource: DataSource) {
     projects: new ProjectService(dataSource, access),
     blueprints: new BlueprintService(dataSource, access),
     documents: new DocumentService(dataSource, access),
-    webhooks: new WebhookService(dataSource, access),
+    webhooks,
+    callLog,
+    webhookCalls,
+    sends: new WebhookSendService(dataSource, webhooks, webhookCalls, delivery.sender, delivery.webhookConfig),
   };
 }
 

@@ -1,20 +1,34 @@
 import 'reflect-metadata';
 import { GraphQLSchema, lexicographicSortSchema, printSchema } from 'graphql';
 import { buildSchemaSync } from 'type-graphql';
+import { WebhookCallConnectionResolver, WebhookCallResolver } from '../activity/webhook-call.resolver';
 import { IdentityResolver } from '../auth/identity.resolver';
 import { BlueprintResolver, DocumentResolver, ProjectResolver } from '../cms/cms.resolver';
 import { WebhookResolver } from '../webhooks/webhook.resolver';
+import { WebhookSendResolver } from '../webhooks/webhook-send.resolver';
 import './enums';
 import { DateTimeScalar } from './scalars';
 
-export const RESOLVERS = [IdentityResolver, ProjectResolver, BlueprintResolver, DocumentResolver, WebhookResolver] as const;
+export const RESOLVERS = [IdentityResolver, ProjectResolver, BlueprintResolver, DocumentResolver, WebhookResolver, WebhookCallResolver, WebhookCallConnectionResolver, WebhookSendResolver] as const;
+
+/**
+ * type-graphql refuses to build a schema with subscriptions but no pubSub. The app passes the
+ * live call log's; printing the SDL (or validating operations) needs none, and webhookCallLogged
+ * takes its stream from the context, not from this object.
+ */
+const SDL_ONLY_PUBSUB = {
+  publish: () => undefined,
+  subscribe: (): AsyncIterable<unknown> => {
+    throw new Error('this schema was built without a pubSub');
+  },
+};
 
 export function buildAppSchema(pubSub?: Parameters<typeof buildSchemaSync>[0]['pubSub']): GraphQLSchema {
   return buildSchemaSync({
     resolvers: [...RESOLVERS] as unknown as [Function, ...Function[]],
     scalarsMap: [{ type: Date, scalar: DateTimeScalar }],
     validate: false,
-    pubSub,
+    pubSub: pubSub ?? SDL_ONLY_PUBSUB,
   });
 }
 

@@ -84,6 +84,8 @@ export class WebhookService {
         webhook.blueprintIds = input.blueprintIds === null ? null : await this.checkBlueprints(webhook.projectId, input.blueprintIds, m);
       }
       if (input.enabled != null) {
+        // Deliveries paused while disabled go out again: wake the workers of every process at commit.
+        if (input.enabled && !webhook.enabled) await m.query(`SELECT pg_notify('cms_delivery', '')`);
         webhook.enabled = input.enabled;
         // Re-enabling clears the reason the system (or a person) gave for disabling it.
         if (input.enabled) webhook.disabledReason = null;

@@ -1,7 +1,5 @@
 import crypto from 'node:crypto';
-import { GraphQLObjectType } from 'graphql';
 import { OPERATIONS, OperationName } from '../../sdk/operations';
-import { buildAppSchema } from '../../src/graphql/schema';
 import { codeOf, GqlResult, startTestApi, TestApi } from '../support/api';
 
 /**
@@ -245,49 +243,46 @@ describe('enum values in variables', () => {
 });
 
 describe('ids that are not UUIDs are BAD_USER_INPUT, not 500', () => {
-  const schema = buildAppSchema();
-  const has = (type: 'Query' | 'Mutation', field: string) => Boolean((schema.getType(type) as GraphQLObjectType | undefined)?.getFields()[field]);
   const someId = () => crypto.randomUUID();
 
-  type IdCase = [OperationName, () => Record<string, unknown>, string, boolean];
+  type IdCase = [OperationName, () => Record<string, unknown>, string];
   const cases: IdCase[] = [
-    ['Webhook', () => ({ id: 'nope' }), 'id', true],
-    ['UpdateWebhook', () => ({ id: 'nope', input: { name: 'x' } }), 'id', true],
-    ['DeleteWebhook', () => ({ id: 'nope' }), 'id', true],
-    ['RotateWebhookSecret', () => ({ id: 'nope' }), 'id', true],
-    ['Webhooks', () => ({ projectId: 'nope' }), 'projectId', true],
-    ['CreateWebhook', () => ({ projectId: 'nope', input: validInput() }), 'projectId', true],
-    ['Document', () => ({ id: 'nope' }), 'id', true],
-    ['UpdateDocument', () => ({ id: 'nope', input: { title: 'x' } }), 'id', true],
-    ['SetDocumentStatus', () => ({ id: 'nope', status: 'PUBLISHED' }), 'id', true],
-    ['DeleteDocument', () => ({ id: 'nope' }), 'id', true],
-    ['Documents', () => ({ projectId: 'nope' }), 'projectId', true],
-    ['Documents', () => ({ projectId, blueprintId: 'nope' }), 'blueprintId', true],
-    ['CreateDocument', () => ({ projectId: 'nope', input: { blueprintId: someId() } }), 'projectId', true],
-    ['CreateDocument', () => ({ projectId, input: { blueprintId: 'nope' } }), 'input.blueprintId', true],
-    ['Blueprint', () => ({ id: 'nope' }), 'id', true],
-    ['Blueprints', () => ({ projectId: 'nope' }), 'projectId', true],
-    ['CreateBlueprint', () => ({ projectId: 'nope', input: { name: 'x' } }), 'projectId', true],
-    ['UpdateBlueprint', () => ({ id: 'nope', input: { name: 'x' } }), 'id', true],
-    ['DeleteBlueprint', () => ({ id: 'nope' }), 'id', true],
-    ['ProjectMembers', () => ({ projectId: 'nope' }), 'projectId', true],
-    ['AssignProjectMember', () => ({ projectId: 'nope', userId: someId(), role: 'VIEWER' }), 'projectId', true],
-    ['AssignProjectMember', () => ({ projectId, userId: 'nope', role: 'VIEWER' }), 'userId', true],
-    ['DeassignProjectMember', () => ({ projectId: 'nope', userId: someId() }), 'projectId', true],
-    ['DeassignProjectMember', () => ({ projectId, userId: 'nope' }), 'userId', true],
-    ['CreateApiToken', () => ({ userId: 'nope', name: 'x' }), 'userId', true],
-    // The activity-log operations: checked once their resolvers are in the schema.
-    ['TestWebhook', () => ({ id: 'nope' }), 'id', has('Mutation', 'testWebhook')],
-    ['ReplayWebhookCall', () => ({ id: 'nope' }), 'id', has('Mutation', 'replayWebhookCall')],
-    ['WebhookCall', () => ({ id: 'nope' }), 'id', has('Query', 'webhookCall')],
-    ['WebhookCalls', () => ({ projectId: 'nope' }), 'projectId', has('Query', 'webhookCalls')],
-    ['WebhookCallsCount', () => ({ projectId: 'nope' }), 'projectId', has('Query', 'webhookCalls')],
-    ['WebhookCalls', () => ({ projectId, filter: { webhookId: 'nope' } }), 'webhookId', has('Query', 'webhookCalls')],
-    ['WebhookCalls', () => ({ projectId, filter: { eventId: 'nope' } }), 'eventId', has('Query', 'webhookCalls')],
+    ['Webhook', () => ({ id: 'nope' }), 'id'],
+    ['UpdateWebhook', () => ({ id: 'nope', input: { name: 'x' } }), 'id'],
+    ['DeleteWebhook', () => ({ id: 'nope' }), 'id'],
+    ['RotateWebhookSecret', () => ({ id: 'nope' }), 'id'],
+    ['Webhooks', () => ({ projectId: 'nope' }), 'projectId'],
+    ['CreateWebhook', () => ({ projectId: 'nope', input: validInput() }), 'projectId'],
+    ['Document', () => ({ id: 'nope' }), 'id'],
+    ['UpdateDocument', () => ({ id: 'nope', input: { title: 'x' } }), 'id'],
+    ['SetDocumentStatus', () => ({ id: 'nope', status: 'PUBLISHED' }), 'id'],
+    ['DeleteDocument', () => ({ id: 'nope' }), 'id'],
+    ['Documents', () => ({ projectId: 'nope' }), 'projectId'],
+    ['Documents', () => ({ projectId, blueprintId: 'nope' }), 'blueprintId'],
+    ['CreateDocument', () => ({ projectId: 'nope', input: { blueprintId: someId() } }), 'projectId'],
+    ['CreateDocument', () => ({ projectId, input: { blueprintId: 'nope' } }), 'input.blueprintId'],
+    ['Blueprint', () => ({ id: 'nope' }), 'id'],
+    ['Blueprints', () => ({ projectId: 'nope' }), 'projectId'],
+    ['CreateBlueprint', () => ({ projectId: 'nope', input: { name: 'x' } }), 'projectId'],
+    ['UpdateBlueprint', () => ({ id: 'nope', input: { name: 'x' } }), 'id'],
+    ['DeleteBlueprint', () => ({ id: 'nope' }), 'id'],
+    ['ProjectMembers', () => ({ projectId: 'nope' }), 'projectId'],
+    ['AssignProjectMember', () => ({ projectId: 'nope', userId: someId(), role: 'VIEWER' }), 'projectId'],
+    ['AssignProjectMember', () => ({ projectId, userId: 'nope', role: 'VIEWER' }), 'userId'],
+    ['DeassignProjectMember', () => ({ projectId: 'nope', userId: someId() }), 'projectId'],
+    ['DeassignProjectMember', () => ({ projectId, userId: 'nope' }), 'userId'],
+    ['CreateApiToken', () => ({ userId: 'nope', name: 'x' }), 'userId'],
+    ['TestWebhook', () => ({ id: 'nope' }), 'id'],
+    ['ReplayWebhookCall', () => ({ id: 'nope' }), 'id'],
+    ['WebhookCall', () => ({ id: 'nope' }), 'id'],
+    ['WebhookCalls', () => ({ projectId: 'nope' }), 'projectId'],
+    ['WebhookCallsCount', () => ({ projectId: 'nope' }), 'projectId'],
+    ['WebhookCalls', () => ({ projectId, filter: { webhookId: 'nope' } }), 'webhookId'],
+    ['WebhookCalls', () => ({ projectId, filter: { eventId: 'nope' } }), 'eventId'],
   ];
 
-  for (const [op, vars, field, present] of cases) {
-    (present ? test : test.skip)(`${op} with a bad ${field}`, async () => {
+  for (const [op, vars, field] of cases) {
+    test(`${op} with a bad ${field}`, async () => {
       const seen: Array<{ bad: string; code: string; namesField: boolean }> = [];
       for (const bad of ['nope', '', '123', "x' OR '1'='1", `${crypto.randomUUID()}0`]) {
         const variables = JSON.parse(JSON.stringify(vars()).replace(/"nope"/g, JSON.stringify(bad)));

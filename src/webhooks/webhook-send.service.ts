@@ -1,0 +1,79 @@
+import crypto from 'node:crypto';
+import { DataSource } from 'typeorm';
+import type { Actor } from '../auth/actor';
+import { badInput } from '../common/app-error';
+import type { Config } from '../config/config';
+import { sendNow } from '../delivery/attempt';
+import { WebhookCallKind } from '../delivery/delivery.entity';
+import type { HttpSender } from '../delivery/http-sender';
+import { samplePayloadBody } from '../delivery/payload';
+import type { WebhookCall } from '../delivery/webhook-call.entity';
+import type { WebhookCallService } from '../activity/webhook-call.service';
+import { WebhookTrigger } from './triggers';
+import { Webhook } from './webhook.entity';
+import type { WebhookService } from './webhook.service';
+
+/** How far back `recoverWebhook` may reach, as Svix's recover does. */
+export const RECOVER_WINDOW_MS = 14 * 24 * 60 * 60 * 1000;
+
+/**
+ * Sends people ask for: a test send, a replay of a logged call, and recovery of failed
+ * deliveries. Test sends and replays go out at once through the same attempt path as the
+ * worker (signed, SSRF-guarded, logged, published live) and return their log row.
+ */
+export class WebhookSendService {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly webhooks: WebhookService,
+    private readonly calls: WebhookCallService,
+    private readonly sender: HttpSender,
+    private readonly config: Config['webhook'],
+  ) {}
+
+  /** A sample event of `trigger` (default: the webhook's first trigger), sent even if the webhook is disabled. */
+  async test(actor: Actor, webhookId: string, trigger: WebhookTrigger | null | undefined): Promise<WebhookCall> {
+    const webhook = await this.webhooks.get(actor, webhookId);
+    const chosen = trigger ?? webhook.triggers[0];
+    const eventId = crypto.randomUUID();
+    const body = samplePayloadBody(chosen, webhook.id, webhook.projectId, { eventId, triggeredUserId: actor.user.id });
+    return sendNow(this.dataSource, this.sender, this.config, { webhook, kind: WebhookCallKind.TEST, eventId, trigger: chosen, body });
+  }
+
+  /**
+   * The exact body of a logged call, to the webhook's current URL with its current headers,
+   * under the same event id (`webhook-id`) so receivers deduplicate it, freshly signed.
+   */
+  async replay(actor: Actor, callId: string): Promise<WebhookCall> {
+    const call = await this.calls.get(actor, callId);
+    const webhook = await this.dataSource.getRepository(Webhook).findOneByOrFail({ id: call.webhookId });
+    return sendNow(this.dataSource, this.sender, this.config, {
+      webhook,
+      kind: WebhookCallKind.REPLAY,
+      eventId: call.eventId,
+      trigger: call.trigger,
+      body: call.requestBody,
+    });
+  }
+
+  /**
+   * Puts every delivery of the webhook that failed for good since `since` back in the queue
+   * for one more attempt. Returns how many; the NOTIFY wakes workers in every process at commit.
+   */
+  async recover(actor: Actor, webhookId: string, since: Date): Promise<number> {
+    const webhook = await this.webhooks.get(actor, webhookId);
+    if (Number.isNaN(since.getTime())) throw badInput('since', 'must be a date-time');
+    if (since.getTime() < Date.now() - RECOVER_WINDOW_MS) throw badInput('since', 'must be within the last 14 days');
+    return this.dataSource.transaction(async (m) => {
+      // UPDATE … RETURNING answers [rows, affected count] through TypeORM.
+      const [rows] = (await m.query(
+        `UPDATE webhook_delivery
+            SET status = 'pending', next_attempt_at = now(), lease_expires_at = NULL, leased_by = NULL, updated_at = now()
+          WHERE webhook_id = $1 AND kind = 'EVENT' AND status = 'failed' AND created_at >= $2
+        RETURNING id`,
+        [webhook.id, since],
+      )) as [Array<{ id: string }>, number];
+      if (rows.length > 0) await m.query(`SELECT pg_notify('cms_delivery', '')`);
+      return rows.length;
+    });
+  }
+}
