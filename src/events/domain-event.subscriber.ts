@@ -1,4 +1,4 @@
-import { EntitySubscriberInterface, EventSubscriber, InsertEvent, ObjectLiteral, RemoveEvent, UpdateEvent } from 'typeorm';
+import { EntitySubscriberInterface, EventSubscriber, InsertEvent, ObjectLiteral, QueryRunner, RemoveEvent, UpdateEvent } from 'typeorm';
 import { Blueprint } from '../cms/blueprint.entity';
 import { Document } from '../cms/document.entity';
 import { ProjectMember } from '../cms/project-member.entity';
@@ -12,6 +12,18 @@ const MAPPERS = new Map<Function, Mapper>([
   [Blueprint, blueprintEvents],
   [ProjectMember, memberEvents],
 ]);
+
+/**
+ * Saving several entities in one call runs their hooks concurrently on the transaction's one
+ * connection, which pg does not allow; writes of one QueryRunner therefore queue behind each other.
+ */
+const queues = new WeakMap<QueryRunner, Promise<unknown>>();
+
+function enqueue(runner: QueryRunner, write: () => Promise<unknown>): Promise<unknown> {
+  const next = (queues.get(runner) ?? Promise.resolve()).then(write);
+  queues.set(runner, next.catch(() => undefined));
+  return next;
+}
 
 /** Set on the QueryRunner by the service layer so events can name who caused them. */
 export interface ChangeContext {
@@ -52,12 +64,14 @@ export class DomainEventSubscriber implements EntitySubscriberInterface {
     const now = new Date();
     const drafts = mapper(kind, before, after, { actorId: context.actorId ?? null, now });
     if (drafts.length === 0) return;
-    await event.manager
-      .createQueryBuilder()
-      .insert()
-      .into(DomainEvent)
-      .values(drafts.map((d) => ({ ...d, createdAt: now })))
-      .callListeners(false)
-      .execute();
+    await enqueue(event.queryRunner, () =>
+      event.manager
+        .createQueryBuilder()
+        .insert()
+        .into(DomainEvent)
+        .values(drafts.map((d) => ({ ...d, createdAt: now })))
+        .callListeners(false)
+        .execute(),
+    );
   }
 }
