@@ -23,6 +23,8 @@ export interface Config {
     shutdownGraceMs: number;
     /** A claimed delivery's lease is the timeout plus this; a dead worker's deliveries wait that long. */
     leaseMarginMs: number;
+    /** Disable a webhook whose calls have all failed for this long; null = never. */
+    autoDisableAfterMs: number | null;
   };
 }
 
@@ -85,6 +87,17 @@ function cidrs(env: NodeJS.ProcessEnv, validate: (cidr: string) => boolean): str
   return list;
 }
 
+function autoDisable(env: NodeJS.ProcessEnv): number | null {
+  const raw = (env.WEBHOOK_AUTO_DISABLE_AFTER ?? '').trim();
+  if (raw === '') return 5 * 24 * 3_600_000;
+  if (raw === 'never') return null;
+  const ms = parseDuration(raw);
+  if (ms === undefined || ms < 60_000) {
+    throw new ConfigError('WEBHOOK_AUTO_DISABLE_AFTER', 'a duration of at least 1m such as 120h, or "never"', raw);
+  }
+  return ms;
+}
+
 function role(env: NodeJS.ProcessEnv): ProcessRole {
   const raw = env.ROLE ?? '';
   if (raw === '') return 'all';
@@ -129,6 +142,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, isValidCidr: (cidr: string) =
       pollIntervalMs: integer(env, 'WEBHOOK_POLL_INTERVAL_MS', 5_000, 10, 600_000),
       shutdownGraceMs: integer(env, 'SHUTDOWN_GRACE_MS', 15_000, 0, 600_000),
       leaseMarginMs: integer(env, 'WEBHOOK_LEASE_MARGIN_MS', 30_000, 100, 3_600_000),
+      autoDisableAfterMs: autoDisable(env),
     },
   };
 }

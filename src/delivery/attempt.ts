@@ -41,6 +41,8 @@ export interface AttemptDeps {
   dataSource: DataSource;
   sender: HttpSender;
   retryScheduleMs: readonly number[];
+  /** A webhook failing without a success for this long is disabled; null never disables. */
+  autoDisableAfterMs?: number | null;
   random?: () => number;
 }
 
@@ -111,6 +113,26 @@ async function settleDelivery(
   return { updated: true, nextAttemptAt: retryInMs === null ? null : rows[0].next_attempt_at };
 }
 
+/**
+ * Like Svix: an endpoint that has failed every call for `windowMs` (a failure that old with no
+ * success after it) is disabled with a reason, instead of being retried for ever. Checked only
+ * when a delivery fails for good, which is rare, so the query stays off the hot path.
+ */
+async function disableIfFailingFor(manager: EntityManager, webhookId: string, windowMs: number): Promise<void> {
+  const hours = Math.round(windowMs / 3_600_000);
+  await manager.query(
+    `WITH last_ok AS (SELECT max(created_at) AS at FROM webhook_call WHERE webhook_id = $1 AND success)
+     UPDATE webhook SET enabled = false, updated_at = now(),
+            disabled_reason = 'Disabled automatically: every call failed for ' || $3 || ' hours (since '
+              || to_char(first_failure.at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')
+              || '). Fix the endpoint, enable the webhook, then recoverWebhook re-sends what failed.'
+       FROM (SELECT min(c.created_at) AS at FROM webhook_call c, last_ok
+              WHERE c.webhook_id = $1 AND NOT c.success AND (last_ok.at IS NULL OR c.created_at > last_ok.at)) AS first_failure
+      WHERE webhook.id = $1 AND webhook.enabled AND first_failure.at <= now() - $2 * interval '1 millisecond'`,
+    [webhookId, windowMs, String(hours)],
+  );
+}
+
 /** Sends once, then writes the log row and (for a delivery) its new state in one transaction. */
 export async function attemptAndLog(deps: AttemptDeps, target: AttemptTarget, delivery?: LeasedDelivery): Promise<AttemptOutcome> {
   const { result, loggedHeaders } = await send(deps.sender, target);
@@ -129,6 +151,9 @@ export async function attemptAndLog(deps: AttemptDeps, target: AttemptTarget, de
       const settled = await settleDelivery(manager, delivery, status, retryInMs);
       leaseLost = !settled.updated;
       nextRetryAt = settled.nextAttemptAt;
+    }
+    if (status === DeliveryStatus.FAILED && !leaseLost && deps.autoDisableAfterMs != null) {
+      await disableIfFailingFor(manager, target.webhook.id, deps.autoDisableAfterMs);
     }
     const repository = manager.getRepository(WebhookCall);
     // Written even when the lease was lost: the request went out, and the log says what happened.

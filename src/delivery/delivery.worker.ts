@@ -70,7 +70,7 @@ export function startDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWor
   const { dataSource, config, log } = options;
   const workerId = options.workerId ?? `${os.hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
   const sender = options.sender ?? createWebhookSender(config);
-  const deps: AttemptDeps = { dataSource, sender, retryScheduleMs: config.retryScheduleMs };
+  const deps: AttemptDeps = { dataSource, sender, retryScheduleMs: config.retryScheduleMs, autoDisableAfterMs: config.autoDisableAfterMs };
   // Longer than any attempt can take (the HTTP timeout), plus room for the database writes.
   const leaseMs = config.timeoutMs + config.leaseMarginMs;
 

@@ -70,6 +70,12 @@ describe('loadConfig with values', () => {
     expect(load({ ROLE: role }).role).toBe(role);
   });
 
+  test('WEBHOOK_AUTO_DISABLE_AFTER: five days by default, a duration, or never', () => {
+    expect(load({}).webhook.autoDisableAfterMs).toBe(5 * 24 * 3_600_000);
+    expect(load({ WEBHOOK_AUTO_DISABLE_AFTER: '48h' }).webhook.autoDisableAfterMs).toBe(48 * 3_600_000);
+    expect(load({ WEBHOOK_AUTO_DISABLE_AFTER: 'never' }).webhook.autoDisableAfterMs).toBeNull();
+  });
+
   test('postgresql:// is accepted as well as postgres://', () => {
     expect(load({ DATABASE_URL: 'postgresql://u@localhost/cms' }).databaseUrl).toBe('postgresql://u@localhost/cms');
   });
@@ -92,6 +98,10 @@ describe('a bad value stops the start with a ConfigError naming the variable', (
     ['DATABASE_URL', 'mysql://x'],
     ['DATABASE_URL', 'not a url'],
     ['BOOTSTRAP_ADMIN_TOKEN', 'short'],
+    ['BOOTSTRAP_ADMIN_TOKEN', 'has a space in the middle'],
+    ['WEBHOOK_LEASE_MARGIN_MS', '5'],
+    ['WEBHOOK_AUTO_DISABLE_AFTER', '5d'],
+    ['WEBHOOK_AUTO_DISABLE_AFTER', '10s'],
   ])('%s=%p', (variable, value) => {
     const error = configErrorOf(() => load({ [variable]: value }));
     expect(error.variable).toBe(variable);

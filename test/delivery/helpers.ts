@@ -22,6 +22,7 @@ export function testConfig(overrides: Partial<Config['webhook']> = {}): Config['
     pollIntervalMs: 60_000,
     shutdownGraceMs: 1_000,
     leaseMarginMs: 30_000,
+    autoDisableAfterMs: null,
     ...overrides,
   };
 }
