@@ -1,5 +1,6 @@
 import { maskSecret } from '../common/mask';
 import type { Webhook } from '../webhooks/webhook.entity';
+import { RESERVED_HEADERS } from '../webhooks/webhook.validation';
 import type { Header, HttpMethod, OutgoingRequest } from './http-sender';
 import { signatureHeader } from './signing';
 
@@ -12,24 +13,12 @@ import { signatureHeader } from './signing';
 export const USER_AGENT = 'cms-webhooks/1 (+https://www.standardwebhooks.com)';
 
 /**
- * Headers we set ourselves or that frame the message. A webhook's own header of one of these
- * names is rejected by the API; it is dropped here too, so that a row written some other way
- * can neither forge a signature header nor corrupt the framing.
+ * A webhook's own header named like one we set or one that frames the message is rejected by
+ * the API (the one list is in webhook.validation.ts); it is dropped here too, so that a row
+ * written some other way can neither forge a signature header nor corrupt the framing.
  */
-const RESERVED = new Set([
-  'user-agent',
-  'content-type',
-  'webhook-id',
-  'webhook-timestamp',
-  'webhook-signature',
-  'host',
-  'content-length',
-  'transfer-encoding',
-  'connection',
-]);
-
 export function isReservedHeaderName(name: string): boolean {
-  return RESERVED.has(name.trim().toLowerCase());
+  return RESERVED_HEADERS.has(name.trim().toLowerCase());
 }
 
 /** Masking lives in one place for the log, the curl command and the API. */
