@@ -21,7 +21,11 @@ export interface RunningApp {
 async function resolveDatabase(config: Config, log: (line: string) => void): Promise<{ url: string; embedded?: EmbeddedPostgres }> {
   if (config.databaseUrl) return { url: config.databaseUrl };
   const embedded = await startEmbeddedPostgres({ dataDir: config.dataDir, log: () => undefined });
-  log(`embedded PostgreSQL running with its data in ${config.dataDir}`);
+  log(
+    embedded.adopted
+      ? `adopting the embedded PostgreSQL left running by an earlier process, data in ${config.dataDir}`
+      : `embedded PostgreSQL running with its data in ${config.dataDir}`,
+  );
   const url = new URL(embedded.url);
   url.pathname = '/cms';
   return { url: url.toString(), embedded };
@@ -76,12 +80,15 @@ export async function startApp(config: Config, log: (line: string) => void = con
       stopped = true;
       http?.markDraining();
       await http?.close();
+      if (http) log('HTTP and WebSocket connections drained');
       // In-flight attempts finish (within the grace period) before the pool closes; the rest are handed back.
       await worker?.stop(config.webhook.shutdownGraceMs);
       sender.close();
       await services.callLog.stop();
       await dataSource.destroy();
+      log('database connections closed');
       await embedded?.stop();
+      if (embedded) log('embedded PostgreSQL stopped');
     },
   };
 }

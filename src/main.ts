@@ -18,13 +18,15 @@ async function main(): Promise<void> {
     }
     throw error;
   }
-  const app = await startApp(config, log);
+  // Handlers first: a signal that arrives while starting still stops everything started so far
+  // (the embedded PostgreSQL included) instead of killing the process half-way.
+  const starting = startApp(config, log);
   let stopping = false;
   const shutdown = (signal: string) => {
     if (stopping) return;
     stopping = true;
     log(`${signal}: shutting down`);
-    app.stop().then(
+    starting.then((app) => app.stop()).then(
       () => process.exit(0),
       (error) => {
         console.error('shutdown failed:', error instanceof Error ? error.message : error);
@@ -34,6 +36,7 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
+  await starting;
 }
 
 main().catch((error) => {

@@ -24,6 +24,8 @@ export interface EmbeddedPostgresOptions {
 
 export interface EmbeddedPostgres {
   url: string;
+  /** True when a cluster left running by a killed process was taken over rather than started. */
+  adopted: boolean;
   stop(): Promise<void>;
 }
 
@@ -120,14 +122,25 @@ function processAlive(pid: number): boolean {
   }
 }
 
-/** A cluster whose postmaster outlived the process that started it: reuse it. */
-function runningPort(pgData: string): number | undefined {
+/** A cluster whose postmaster outlived the process that started it (killed with SIGKILL): adopt it. */
+function runningPostmaster(pgData: string): { pid: number; port: number } | undefined {
   const pidFile = path.join(pgData, 'postmaster.pid');
   if (!fs.existsSync(pidFile)) return undefined;
   const lines = fs.readFileSync(pidFile, 'utf8').split('\n');
   const pid = Number(lines[0]);
   const port = Number(lines[3]);
-  return pid > 0 && port > 0 && processAlive(pid) ? port : undefined;
+  return pid > 0 && port > 0 && processAlive(pid) ? { pid, port } : undefined;
+}
+
+/** SIGINT is PostgreSQL's "fast" shutdown: roll back open transactions, checkpoint, exit. */
+async function stopPostmaster(pid: number, timeoutMs = 30_000): Promise<void> {
+  try {
+    process.kill(pid, 'SIGINT');
+  } catch {
+    return;
+  }
+  const deadline = Date.now() + timeoutMs;
+  while (processAlive(pid) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
 }
 
 function readOrCreateCredentials(dataDir: string): Credentials {
@@ -187,9 +200,9 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     }
   }
 
-  const reused = runningPort(pgData);
+  const adopted = runningPostmaster(pgData);
   let child: ReturnType<typeof spawn> | undefined;
-  let port = reused;
+  let port = adopted?.port;
   if (port === undefined) {
     port = await freePort();
     const flags = ['-D', pgData, '-p', String(port), '-h', '127.0.0.1', '-k', '', '-c', 'max_connections=200'];
@@ -211,17 +224,18 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     child.unref();
     (child.stderr as unknown as { unref?: () => void }).unref?.();
     (child.stdout as unknown as { unref?: () => void }).unref?.();
-  } else {
-    log(`reusing the PostgreSQL already running on port ${port}`);
   }
 
   const url = `postgres://${credentials.user}:${encodeURIComponent(credentials.password)}@127.0.0.1:${port}/postgres`;
   return {
     url,
+    adopted: adopted !== undefined,
     stop: async () => {
+      if (adopted) return stopPostmaster(adopted.pid);
       if (!child || child.exitCode !== null) return;
       const exited = new Promise<void>((resolve) => child!.once('exit', () => resolve()));
-      child.kill('SIGINT'); // "fast" shutdown: roll back open transactions, checkpoint, exit
+      child.ref(); // unref'd while running so it never holds the process open; waiting on it must
+      child.kill('SIGINT');
       await exited;
     },
   };
