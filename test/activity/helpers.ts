@@ -49,7 +49,7 @@ export async function createProject(api: TestApi, name: string): Promise<string>
 export async function createWebhook(api: TestApi, projectId: string, name: string): Promise<string> {
   const result = await api.op(api.adminToken, 'CreateWebhook', {
     projectId,
-    input: { name, url: `https://receiver.example.test/${name}`, triggers: ['DOCUMENT_CREATE'] },
+    input: { name, url: `http://127.0.0.1:9/${name}`, triggers: ['DOCUMENT_CREATE'] },
   });
   if (codeOf(result) !== 'OK') throw new Error(`CreateWebhook failed: ${JSON.stringify(result.errors)}`);
   return result.data.createWebhook.id;

@@ -77,7 +77,7 @@ interface Row {
 
 let seq = 0;
 const unique = (prefix: string) => `${prefix}${++seq}_${crypto.randomBytes(3).toString('hex')}`;
-const webhookInput = () => ({ name: unique('hook'), url: 'https://example.test/hook', triggers: ['DOCUMENT_CREATE'] });
+const webhookInput = () => ({ name: unique('hook'), url: 'http://127.0.0.1:9/hook', triggers: ['DOCUMENT_CREATE'] });
 
 // ---------------------------------------------------------------------------------------------
 // The specification.
@@ -206,7 +206,7 @@ function userOf(caller: Caller): User | undefined {
 }
 
 beforeAll(async () => {
-  api = await startTestApi();
+  api = await startTestApi({ ROLE: 'api' }); // deliveries are not the subject here
   const admin = api.adminToken;
   const owner = await createUserWithToken(api, 'owner@example.test');
   // The owner creates the project (and so becomes its OWNER), as a real user would.

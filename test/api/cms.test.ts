@@ -22,7 +22,7 @@ interface EventRow {
 }
 
 beforeAll(async () => {
-  api = await startTestApi();
+  api = await startTestApi({ ROLE: 'api' }); // deliveries are not the subject here
   admin = api.adminToken;
   adminId = (await api.op(admin, 'Me')).data.me.id;
   projectId = (await api.op(admin, 'CreateProject', { input: { name: 'CMS' } })).data.createProject.id;

@@ -97,7 +97,7 @@ describe('with BOOTSTRAP_ADMIN_TOKEN', () => {
         projectId: project.id,
         input: {
           name: 'Receiver',
-          url: 'https://example.test/hook',
+          url: 'http://127.0.0.1:9/hook',
           triggers: ['DOCUMENT_CREATE', 'DOCUMENT_UPDATE'],
           headers: [{ name: 'X-Api-Key', value: 'a-secret-that-persists', secret: true }],
           blueprintIds: [blueprint.id],

@@ -18,7 +18,7 @@ let blueprintId: string;
 let otherBlueprintId: string;
 
 beforeAll(async () => {
-  api = await startTestApi();
+  api = await startTestApi({ ROLE: 'api' }); // deliveries are not the subject here
   admin = api.adminToken;
   projectId = (await api.op(admin, 'CreateProject', { input: { name: 'Main' } })).data.createProject.id;
   otherProjectId = (await api.op(admin, 'CreateProject', { input: { name: 'Other' } })).data.createProject.id;
@@ -42,7 +42,7 @@ async function rawOp(token: string, name: OperationName, variables: Record<strin
 }
 
 function validInput(overrides: Record<string, unknown> = {}): Record<string, unknown> {
-  return { name: 'Hook', url: 'https://example.test/hook', triggers: ['DOCUMENT_CREATE'], ...overrides };
+  return { name: 'Hook', url: 'http://127.0.0.1:9/hook', triggers: ['DOCUMENT_CREATE'], ...overrides };
 }
 
 function create(input: Record<string, unknown>, project = projectId): Promise<GqlResult> {
@@ -76,7 +76,7 @@ async function storedRow(id: string): Promise<Record<string, unknown>> {
 
 const headers = (n: number, prefix = 'X-H') => Array.from({ length: n }, (_, i) => ({ name: `${prefix}${i}`, value: `v${i}` }));
 const urlOfLength = (n: number) => {
-  const base = 'https://example.test/';
+  const base = 'http://127.0.0.1:9/';
   return base + 'a'.repeat(n - base.length);
 };
 
@@ -150,7 +150,7 @@ describe('CreateWebhook accepts the boundaries', () => {
     ['a description of 2000 characters', () => ({ description: 'd'.repeat(2000) })],
     ['50 headers', () => ({ headers: headers(50) })],
     ['a header name of 256 characters and a value of 4096', () => ({ headers: [{ name: 'x'.repeat(256), value: 'v'.repeat(4096) }] })],
-    ['http with a port and a query', () => ({ url: 'http://example.test:8080/in?x=1' })],
+    ['http with a port and a query', () => ({ url: 'http://127.0.0.1:8080/in?x=1' })],
     ['blueprints of the project', () => ({ blueprintIds: [blueprintId] })],
   ])('%s', async (_label, input) => {
     const overrides = input();
@@ -178,7 +178,7 @@ describe('UpdateWebhook rejects, and nothing already stored is lost', () => {
         name: 'Stored',
         description: 'kept',
         method: 'PUT',
-        url: 'https://stored.example.test/in',
+        url: 'http://127.0.0.1:9/stored',
         triggers: ['DOCUMENT_CREATE', 'BLUEPRINT_DELETE'],
         headers: [
           { name: 'X-Plain', value: 'plain-value' },
@@ -213,7 +213,7 @@ describe('UpdateWebhook rejects, and nothing already stored is lost', () => {
     const result = await update(hookId, { name: null, url: null, triggers: null, method: null, enabled: null });
     expect(result.errors).toBeUndefined();
     const after = await snapshot();
-    expect(after.api).toMatchObject({ name: 'Stored', url: 'https://stored.example.test/in', method: 'PUT', triggers: ['DOCUMENT_CREATE', 'BLUEPRINT_DELETE'], enabled: true });
+    expect(after.api).toMatchObject({ name: 'Stored', url: 'http://127.0.0.1:9/stored', method: 'PUT', triggers: ['DOCUMENT_CREATE', 'BLUEPRINT_DELETE'], enabled: true });
     expect(after.row.headers).toEqual(before.row.headers);
   });
 
