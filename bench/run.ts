@@ -1,0 +1,69 @@
+import 'reflect-metadata';
+import { burst } from './burst';
+import { logPages } from './log-pages';
+import { type Benchmark, type DatabaseServer, loadLine, startDatabaseServer } from './support';
+
+/**
+ * `npm run bench` runs every benchmark; `node dist/bench/run.js burst` runs one.
+ * Options are `--name=value` flags or BENCH_* variables (see bench/README.md).
+ * Benchmarks are run on purpose, never from the test suite: they take minutes and load the machine.
+ */
+const BENCHMARKS: Benchmark[] = [burst, logPages];
+
+const log = (line: string) => console.log(line);
+
+function usage(): string {
+  return [
+    'usage: node dist/bench/run.js [name ...] [--saves=N] [--save-concurrency=N] [--endpoint-concurrency=N] [--idle-saves=N]',
+    '                              [--log-rows=N] [--depth=N] [--reps=N] [--stall-ms=N]',
+    ...BENCHMARKS.map((b) => `  ${b.name.padEnd(10)} ${b.description}`),
+  ].join('\n');
+}
+
+async function main(): Promise<number> {
+  const args = process.argv.slice(2);
+  if (args.includes('--help') || args.includes('-h')) {
+    log(usage());
+    return 0;
+  }
+  const names = args.filter((a) => !a.startsWith('--'));
+  const unknown = names.filter((n) => !BENCHMARKS.some((b) => b.name === n));
+  if (unknown.length > 0) {
+    console.error(`unknown benchmark(s): ${unknown.join(', ')}\n${usage()}`);
+    return 2;
+  }
+  const selected = names.length === 0 ? BENCHMARKS : BENCHMARKS.filter((b) => names.includes(b.name));
+  log(`cms-webhooks benchmarks, ${new Date().toISOString()}, Node ${process.version}, ${loadLine()}`);
+
+  const server: DatabaseServer = await startDatabaseServer(log);
+  // Ctrl-C must not leave a postgres running or its data directory behind.
+  let cleaning: Promise<void> | null = null;
+  const cleanup = () => (cleaning ??= server.close().catch((e) => console.error(`cleanup failed: ${(e as Error).message}`)));
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      console.error(`${signal}: stopping`);
+      void cleanup().then(() => process.exit(130));
+    });
+  }
+  try {
+    for (const benchmark of selected) {
+      log('');
+      log(`== ${benchmark.name}: ${benchmark.description}`);
+      const started = performance.now();
+      await benchmark.run(server, log);
+      log(`== ${benchmark.name} took ${((performance.now() - started) / 1000).toFixed(0)} s (${loadLine()})`);
+    }
+  } finally {
+    await cleanup();
+  }
+  return 0;
+}
+
+main().then(
+  // Exit explicitly: a benchmark must end by itself even if some library left a handle open.
+  (code) => process.exit(code),
+  (error) => {
+    console.error(error);
+    process.exit(1);
+  },
+);
