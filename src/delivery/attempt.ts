@@ -6,7 +6,8 @@ import { nextRetryDelayMs } from './backoff';
 import { DeliveryStatus, WebhookCallKind } from './delivery.entity';
 import type { AttemptResult, Header, HttpSender } from './http-sender';
 import { buildWebhookRequest } from './request-builder';
-import { WebhookCall } from './webhook-call.entity';
+import { recordAttempt } from './record';
+import type { WebhookCall } from './webhook-call.entity';
 
 /**
  * One HTTP attempt and its bookkeeping, shared by the worker (EVENT deliveries, with retry
@@ -87,38 +88,11 @@ async function send(sender: HttpSender, target: AttemptTarget): Promise<{ result
 }
 
 /**
- * Ends the delivery's lease with the attempt's outcome. Fenced by `leased_by`: a worker
- * whose lease expired and was taken over must not overwrite the new holder's state.
- */
-async function settleDelivery(
-  manager: EntityManager,
-  delivery: LeasedDelivery,
-  status: DeliveryStatus,
-  retryInMs: number | null,
-): Promise<{ updated: boolean; nextAttemptAt: Date | null }> {
-  const [rows] = (await manager.query(
-    `UPDATE webhook_delivery
-        SET attempts = attempts + 1,
-            status = $2,
-            next_attempt_at = CASE WHEN $3::double precision IS NULL THEN next_attempt_at
-                                   ELSE clock_timestamp() + $3::double precision * interval '1 millisecond' END,
-            lease_expires_at = NULL,
-            leased_by = NULL,
-            updated_at = now()
-      WHERE id = $1 AND leased_by = $4
-  RETURNING next_attempt_at`,
-    [delivery.id, status, retryInMs, delivery.workerId],
-  )) as [Array<{ next_attempt_at: Date }>, number];
-  if (rows.length === 0) return { updated: false, nextAttemptAt: null };
-  return { updated: true, nextAttemptAt: retryInMs === null ? null : rows[0].next_attempt_at };
-}
-
-/**
  * Like Svix: an endpoint that has failed every call for `windowMs` (a failure that old with no
  * success after it) is disabled with a reason, instead of being retried for ever. Checked only
  * when a delivery fails for good, which is rare, so the query stays off the hot path.
  */
-async function disableIfFailingFor(manager: EntityManager, webhookId: string, windowMs: number): Promise<void> {
+async function disableIfFailingFor(manager: DataSource | EntityManager, webhookId: string, windowMs: number): Promise<void> {
   const hours = Math.round(windowMs / 3_600_000);
   await manager.query(
     `WITH last_ok AS (SELECT max(created_at) AS at FROM webhook_call WHERE webhook_id = $1 AND success)
@@ -133,7 +107,10 @@ async function disableIfFailingFor(manager: EntityManager, webhookId: string, wi
   );
 }
 
-/** Sends once, then writes the log row and (for a delivery) its new state in one transaction. */
+/**
+ * Sends once, then records the log row and (for a delivery) its new state in one statement
+ * (see record.ts). The auto-disable check, rare, follows as its own statement.
+ */
 export async function attemptAndLog(deps: AttemptDeps, target: AttemptTarget, delivery?: LeasedDelivery): Promise<AttemptOutcome> {
   const { result, loggedHeaders } = await send(deps.sender, target);
   const attempt = delivery ? delivery.attempts + 1 : 1;
@@ -144,49 +121,40 @@ export async function attemptAndLog(deps: AttemptDeps, target: AttemptTarget, de
     status = result.success ? DeliveryStatus.SUCCEEDED : retryInMs === null ? DeliveryStatus.FAILED : DeliveryStatus.PENDING;
   }
 
-  return deps.dataSource.transaction(async (manager) => {
-    let leaseLost = false;
-    let nextRetryAt: Date | null = null;
-    if (delivery && status) {
-      const settled = await settleDelivery(manager, delivery, status, retryInMs);
-      leaseLost = !settled.updated;
-      nextRetryAt = settled.nextAttemptAt;
-    }
-    if (status === DeliveryStatus.FAILED && !leaseLost && deps.autoDisableAfterMs != null) {
-      await disableIfFailingFor(manager, target.webhook.id, deps.autoDisableAfterMs);
-    }
-    const repository = manager.getRepository(WebhookCall);
-    // Written even when the lease was lost: the request went out, and the log says what happened.
-    const call = await repository.save(
-      repository.create({
-        deliveryId: delivery?.id ?? null,
-        webhookId: target.webhook.id,
-        projectId: target.webhook.projectId,
-        eventId: target.eventId,
-        trigger: target.trigger,
-        kind: target.kind,
-        attempt,
-        success: result.success,
-        error: clean(result.error),
-        durationMs: Math.max(0, Math.round(result.durationMs)),
-        nextRetryAt,
-        requestMethod: target.webhook.method,
-        requestUrl: target.webhook.url,
-        requestHeaders: loggedHeaders,
-        requestBody: target.body,
-        responseStatusCode: result.statusCode,
-        responseHeaders: result.statusCode === null ? null : cleanHeaders(result.responseHeaders),
-        responseBody: clean(result.responseBody),
-      }),
-    );
-    return {
-      call,
-      result,
-      retryInMs: leaseLost ? null : retryInMs,
-      status: leaseLost ? null : status,
-      leaseLost,
-    };
-  });
+  const { call, settled } = await recordAttempt(
+    deps.dataSource,
+    {
+      deliveryId: delivery?.id ?? null,
+      webhookId: target.webhook.id,
+      projectId: target.webhook.projectId,
+      eventId: target.eventId,
+      trigger: target.trigger,
+      kind: target.kind,
+      attempt,
+      success: result.success,
+      error: clean(result.error),
+      durationMs: Math.max(0, Math.round(result.durationMs)),
+      requestMethod: target.webhook.method,
+      requestUrl: target.webhook.url,
+      requestHeaders: loggedHeaders,
+      requestBody: target.body,
+      responseStatusCode: result.statusCode,
+      responseHeaders: result.statusCode === null ? null : cleanHeaders(result.responseHeaders),
+      responseBody: clean(result.responseBody),
+    },
+    delivery && status ? { id: delivery.id, workerId: delivery.workerId, status, retryInMs } : undefined,
+  );
+  const leaseLost = delivery !== undefined && !settled;
+  if (status === DeliveryStatus.FAILED && !leaseLost && deps.autoDisableAfterMs != null) {
+    await disableIfFailingFor(deps.dataSource, target.webhook.id, deps.autoDisableAfterMs);
+  }
+  return {
+    call,
+    result,
+    retryInMs: leaseLost ? null : retryInMs,
+    status: leaseLost ? null : status,
+    leaseLost,
+  };
 }
 
 export interface SendNowInput {
