@@ -6,7 +6,8 @@ import { nextRetryDelayMs } from './backoff';
 import { DeliveryStatus, WebhookCallKind } from './delivery.entity';
 import type { AttemptResult, Header, HttpSender } from './http-sender';
 import { buildWebhookRequest } from './request-builder';
-import { recordAttempt } from './record';
+import type { ClaimedDelivery } from './claim';
+import { type HandOver, recordAttempt } from './record';
 import type { WebhookCall } from './webhook-call.entity';
 
 /**
@@ -36,6 +37,11 @@ export interface LeasedDelivery {
   attempts: number;
   /** The lease holder; the delivery is only updated while it still holds the lease. */
   workerId: string;
+  /**
+   * Asked once the response is in: whether to lease the same webhook's next due delivery in
+   * the statement that records this attempt (null: no), and on what terms.
+   */
+  handOver?: () => HandOver | null;
 }
 
 export interface AttemptDeps {
@@ -56,6 +62,8 @@ export interface AttemptOutcome {
   status: DeliveryStatus | null;
   /** Our lease had been taken over: the attempt was logged but the delivery left alone. */
   leaseLost: boolean;
+  /** The same webhook's next due delivery, leased to us by the hand-over; null when none. */
+  next: ClaimedDelivery | null;
 }
 
 // PostgreSQL text and jsonb cannot hold U+0000; a receiver's answer may contain it.
@@ -121,7 +129,7 @@ export async function attemptAndLog(deps: AttemptDeps, target: AttemptTarget, de
     status = result.success ? DeliveryStatus.SUCCEEDED : retryInMs === null ? DeliveryStatus.FAILED : DeliveryStatus.PENDING;
   }
 
-  const { call, settled } = await recordAttempt(
+  const { call, settled, next } = await recordAttempt(
     deps.dataSource,
     {
       deliveryId: delivery?.id ?? null,
@@ -143,6 +151,7 @@ export async function attemptAndLog(deps: AttemptDeps, target: AttemptTarget, de
       responseBody: clean(result.responseBody),
     },
     delivery && status ? { id: delivery.id, workerId: delivery.workerId, status, retryInMs } : undefined,
+    delivery?.handOver?.() ?? undefined,
   );
   const leaseLost = delivery !== undefined && !settled;
   if (status === DeliveryStatus.FAILED && !leaseLost && deps.autoDisableAfterMs != null) {
@@ -154,6 +163,7 @@ export async function attemptAndLog(deps: AttemptDeps, target: AttemptTarget, de
     retryInMs: leaseLost ? null : retryInMs,
     status: leaseLost ? null : status,
     leaseLost,
+    next,
   };
 }
 

@@ -35,7 +35,7 @@ export interface ClaimRequest {
   workerId: string;
 }
 
-interface ClaimedRow {
+export interface ClaimedRow {
   id: string;
   event_id: string;
   webhook_id: string;
@@ -43,7 +43,6 @@ interface ClaimedRow {
   trigger: WebhookTrigger;
   body: string;
   attempts: number;
-  selected: number;
   project_id: string;
   method: Webhook['method'];
   url: string;
@@ -113,8 +112,14 @@ export async function claimDueDeliveries(
       request.leaseMs,
       request.workerId,
     ],
-  )) as [ClaimedRow[], number];
-  const claimed = rows.map((row) => ({
+  )) as [Array<ClaimedRow & { selected: number }>, number];
+  // When nothing was kept the count is unknown, and unneeded: the caller stops either way.
+  return { selected: rows.length > 0 ? rows[0].selected : 0, claimed: rows.map(toClaimedDelivery) };
+}
+
+/** A leased delivery row joined with its webhook's columns, as claims and hand-overs return it. */
+export function toClaimedDelivery(row: ClaimedRow): ClaimedDelivery {
+  return {
     id: row.id,
     eventId: row.event_id,
     webhookId: row.webhook_id,
@@ -132,9 +137,7 @@ export async function claimDueDeliveries(
       previousSigningSecret: row.previous_signing_secret,
       previousSecretExpiresAt: row.previous_secret_expires_at,
     },
-  }));
-  // When nothing was kept the count is unknown, and unneeded: the caller stops either way.
-  return { selected: rows.length > 0 ? rows[0].selected : 0, claimed };
+  };
 }
 
 /**
@@ -153,11 +156,12 @@ export async function msUntilEarliestRetry(dataSource: DataSource): Promise<numb
   return row && row.ms !== null ? Number(row.ms) : null;
 }
 
-/** Hands a worker's leases back at once, so another worker can take them without waiting. */
-export async function releaseLeases(dataSource: DataSource, workerId: string): Promise<number> {
+/** Hands a worker's leases back at once (all, or the ids given), so another worker can take them without waiting. */
+export async function releaseLeases(dataSource: DataSource, workerId: string, ids?: readonly string[]): Promise<number> {
   const [, released] = (await dataSource.query(
-    `UPDATE webhook_delivery SET lease_expires_at = NULL, leased_by = NULL, updated_at = now() WHERE leased_by = $1`,
-    [workerId],
+    `UPDATE webhook_delivery SET lease_expires_at = NULL, leased_by = NULL, updated_at = now()
+      WHERE leased_by = $1 AND ($2::uuid[] IS NULL OR id = ANY($2::uuid[]))`,
+    [workerId, ids ?? null],
   )) as [unknown, number];
   return released;
 }

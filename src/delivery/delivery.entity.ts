@@ -22,6 +22,7 @@ export enum DeliveryStatus {
  */
 @Entity({ name: 'webhook_delivery' })
 @Index('webhook_delivery_due_idx', ['nextAttemptAt'], { where: "status = 'pending'" })
+@Index('webhook_delivery_webhook_due_idx', ['webhookId', 'nextAttemptAt'], { where: "status = 'pending'" })
 @Index('webhook_delivery_event_webhook_key', ['eventId', 'webhookId'], { unique: true, where: "kind = 'EVENT'" })
 export class Delivery {
   @PrimaryGeneratedColumn('uuid')

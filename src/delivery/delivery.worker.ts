@@ -7,6 +7,7 @@ import { claimDueDeliveries, type ClaimedDelivery, msUntilEarliestRetry, release
 import { dispatchPendingEvents } from './fanout.service';
 import { createHttpSender, type HttpSender } from './http-sender';
 import { createNotificationListener } from './listener';
+import type { HandOver } from './record';
 import { USER_AGENT } from './request-builder';
 
 export { sendNow } from './attempt';
@@ -199,10 +200,15 @@ export function startDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWor
   function startAttempt(delivery: ClaimedDelivery): void {
     const { webhookId } = delivery;
     perWebhook.set(webhookId, (perWebhook.get(webhookId) ?? 0) + 1);
+    let handedOver: ClaimedDelivery | null = null;
     const run = (async () => {
       try {
         const { webhook, kind, eventId, trigger, body } = delivery;
-        const outcome = await attemptAndLog(deps, { webhook, kind, eventId, trigger, body }, { id: delivery.id, attempts: delivery.attempts, workerId });
+        const outcome = await attemptAndLog(
+          deps,
+          { webhook, kind, eventId, trigger, body },
+          { id: delivery.id, attempts: delivery.attempts, workerId, handOver: () => handOverTerms(delivery.id) },
+        );
         const what = `delivery ${delivery.id} (webhook ${webhookId}) attempt ${delivery.attempts + 1}`;
         if (outcome.leaseLost) log(`${what}: lease was taken over; logged the attempt, left the delivery alone`);
         else if (!outcome.result.success) {
@@ -211,6 +217,8 @@ export function startDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWor
           else log(`${what} failed (${reason}); retry in ${outcome.retryInMs} ms`);
         }
         if (outcome.retryInMs !== null) armDueTimer(outcome.retryInMs);
+        if (outcome.next && stopping) await releaseLeases(dataSource, workerId, [outcome.next.id]);
+        else handedOver = outcome.next;
       } catch (error) {
         if ((error as { driverError?: { code?: string } }).driverError?.code === '23503') {
           // The webhook was deleted during the attempt; its deliveries and log went with it.
@@ -224,11 +232,25 @@ export function startDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWor
         const left = (perWebhook.get(webhookId) ?? 1) - 1;
         if (left > 0) perWebhook.set(webhookId, left);
         else perWebhook.delete(webhookId);
-        wake(); // a slot is free
+        // The slot went to the same webhook's next delivery; otherwise it is free for a claim.
+        if (handedOver) startAttempt(handedOver);
+        else wake();
         checkDrained();
       }
     })();
     inFlight.set(delivery.id, run);
+  }
+
+  /**
+   * A finished attempt may hand its slot to the same webhook's next due delivery only while
+   * some slot of this worker is idle: then nothing else is waiting for a slot (the last claim
+   * took everything due that fit), and the hand-over takes what a claim would have taken.
+   * With every slot busy, the freed one goes through a claim, oldest due first across all
+   * webhooks, so a webhook with a deep backlog cannot keep its slots from the others.
+   */
+  function handOverTerms(finishing: string): HandOver | null {
+    if (stopping || inFlight.size >= config.concurrency) return null;
+    return { leaseMs, inFlightIds: [...inFlight.keys()].filter((id) => id !== finishing) };
   }
 
   const ready = (async () => {

@@ -114,3 +114,70 @@ describe('recordAttempt', () => {
     expect(await deliveryRow(d.id)).toEqual(before);
   });
 });
+
+describe('recordAttempt handing the slot over', () => {
+  /** Two webhooks, each with `count` due deliveries; the first of `a` leased by w1, due times apart. */
+  async function backlog(count: number) {
+    await dataSource.query(`UPDATE webhook_delivery SET status = 'succeeded'`);
+    const { project, blueprint } = await createFixture(dataSource);
+    const triggers = [WebhookTrigger.DOCUMENT_CREATE];
+    const a = await createWebhook(dataSource, { projectId: project.id, url: 'http://127.0.0.1:9/a', triggers });
+    const b = await createWebhook(dataSource, { projectId: project.id, url: 'http://127.0.0.1:9/b', triggers });
+    for (let i = 0; i < count; i++) await dataSource.manager.save(Document, dataSource.manager.create(Document, { projectId: project.id, blueprintId: blueprint.id }));
+    while ((await dispatchPendingEvents(dataSource)) > 0);
+    // Distinct due times: b's deliveries are the oldest of all, then a's in order.
+    await dataSource.query(
+      `UPDATE webhook_delivery d SET next_attempt_at = now() - interval '1 minute' + n * interval '1 second'
+         FROM (SELECT id, row_number() OVER (ORDER BY webhook_id = $1, created_at, id) AS n FROM webhook_delivery WHERE status = 'pending') o
+        WHERE d.id = o.id`,
+      [a.id],
+    );
+    const order = async (webhookId: string): Promise<string[]> =>
+      (await dataSource.query(`SELECT id FROM webhook_delivery WHERE webhook_id = $1 AND status = 'pending' ORDER BY next_attempt_at`, [webhookId])).map(
+        (r: { id: string }) => r.id,
+      );
+    const [first, ...rest] = await order(a.id);
+    await dataSource.query(`UPDATE webhook_delivery SET leased_by = 'w1', lease_expires_at = now() + interval '1 minute' WHERE id = $1`, [first]);
+    const leased = { id: first, webhookId: a.id, webhook: { projectId: project.id, url: a.url }, eventId: '', trigger: WebhookTrigger.DOCUMENT_CREATE, kind: 'EVENT', attempts: 0, body: '{}' };
+    const [eventId] = (await dataSource.query(`SELECT event_id FROM webhook_delivery WHERE id = $1`, [first])).map((r: { event_id: string }) => r.event_id);
+    return { a, b, leased: { ...leased, eventId } as unknown as Awaited<ReturnType<typeof leasedDelivery>>, rest };
+  }
+
+  const settle = (id: string) => ({ id, workerId: 'w1', status: DeliveryStatus.SUCCEEDED, retryInMs: null });
+
+  it("leases the same webhook's oldest due delivery, with fresh webhook columns, and nothing of other webhooks", async () => {
+    const { a, leased, rest } = await backlog(3);
+    await dataSource.query(`UPDATE webhook SET url = 'http://127.0.0.1:9/a-moved' WHERE id = $1`, [a.id]);
+    const { settled, next } = await recordAttempt(dataSource, row(leased), settle(leased.id), { leaseMs: 60_000, inFlightIds: [] });
+    expect(settled).toBe(true);
+    expect(next).toMatchObject({ id: rest[0], webhookId: a.id, kind: 'EVENT', attempts: 0 });
+    expect(next!.webhook).toMatchObject({ id: a.id, url: 'http://127.0.0.1:9/a-moved', signingSecret: a.signingSecret, headers: [] });
+    expect(JSON.parse(next!.body)).toMatchObject({ event_id: next!.eventId });
+    const leasedNow = await dataSource.query(
+      `SELECT id FROM webhook_delivery WHERE status = 'pending' AND leased_by = 'w1' AND lease_expires_at > now() + interval '50 seconds'`,
+    );
+    expect(leasedNow.map((r: { id: string }) => r.id)).toEqual([rest[0]]);
+  });
+
+  it('hands over nothing when not asked, when the lease was lost, for deliveries in flight, or for a disabled webhook', async () => {
+    const { a, leased, rest } = await backlog(3);
+    expect((await recordAttempt(dataSource, row(leased), settle(leased.id))).next).toBeNull();
+    // Settled, and its backlog left for a claim.
+    expect(await dataSource.query(`SELECT count(*)::int AS n FROM webhook_delivery WHERE webhook_id = $1 AND leased_by IS NOT NULL`, [a.id])).toEqual([{ n: 0 }]);
+    expect(await dataSource.query(`SELECT count(*)::int AS n FROM webhook_delivery WHERE id = ANY($1) AND status = 'pending'`, [rest])).toEqual([{ n: 2 }]);
+
+    const second = await backlog(3);
+    const lost = await recordAttempt(dataSource, row(second.leased), { ...settle(second.leased.id), workerId: 'w2' }, { leaseMs: 60_000, inFlightIds: [] });
+    expect(lost).toMatchObject({ settled: false, next: null });
+
+    const third = await backlog(3);
+    const skipped = await recordAttempt(dataSource, row(third.leased), settle(third.leased.id), { leaseMs: 60_000, inFlightIds: [third.rest[0]] });
+    expect(skipped.next?.id).toBe(third.rest[1]);
+
+    const fourth = await backlog(2);
+    await dataSource.query(`UPDATE webhook SET enabled = false WHERE id = $1`, [fourth.a.id]);
+    const paused = await recordAttempt(dataSource, row(fourth.leased), settle(fourth.leased.id), { leaseMs: 60_000, inFlightIds: [] });
+    expect(paused).toMatchObject({ settled: true, next: null });
+
+  });
+});

@@ -3,6 +3,7 @@ import { Document } from '../../src/cms/document.entity';
 import type { Config } from '../../src/config/config';
 import { createDataSource } from '../../src/db/data-source';
 import { Delivery, DeliveryStatus } from '../../src/delivery/delivery.entity';
+import { dispatchPendingEvents } from '../../src/delivery/fanout.service';
 import { createWebhookSender, startDeliveryWorker, type DeliveryWorker } from '../../src/delivery/delivery.worker';
 import type { HttpSender } from '../../src/delivery/http-sender';
 import { WebhookCall } from '../../src/delivery/webhook-call.entity';
@@ -88,6 +89,32 @@ describe('delivery worker', () => {
     held.release();
     await slow.waitForCount(20);
     expect(new Set(slow.requests.map((r) => r.headers['webhook-id'])).size).toBe(20);
+  });
+
+  it('hands a freed slot to the same webhook only while a slot is idle, so a backlog cannot starve others', async () => {
+    const order: string[] = [];
+    const r = await receiver((req) => {
+      order.push(req.path.slice(-1));
+      return { status: 204 };
+    });
+    const { project, blueprint } = await createFixture(dataSource);
+    const triggers = [WebhookTrigger.DOCUMENT_CREATE];
+    const a = await createWebhook(dataSource, { projectId: project.id, url: r.url.replace(/hook$/, 'a'), triggers });
+    const b = await createWebhook(dataSource, { projectId: project.id, url: r.url.replace(/hook$/, 'b'), triggers });
+    await createDocuments(project.id, blueprint.id, 3);
+    while ((await dispatchPendingEvents(dataSource)) > 0);
+    // Due one second apart, alternating: a, b, a, b, a, b.
+    await dataSource.query(
+      `UPDATE webhook_delivery d SET next_attempt_at = now() - interval '1 minute' + n * interval '1 second'
+         FROM (SELECT id, row_number() OVER (PARTITION BY webhook_id ORDER BY created_at, id) * 2 - (webhook_id = $1)::int AS n
+                 FROM webhook_delivery WHERE webhook_id IN ($1, $2)) o
+        WHERE d.id = o.id`,
+      [a.id, b.id],
+    );
+    // One slot: every finished attempt leaves no slot idle, so each next one is claimed, oldest first.
+    startWorker({ concurrency: 1, perWebhookConcurrency: 4 });
+    await r.waitForCount(6);
+    expect(order).toEqual(['a', 'b', 'a', 'b', 'a', 'b']);
   });
 
   it('delivers a burst through two workers with none lost and none twice', async () => {
