@@ -25,6 +25,8 @@ export interface Config {
     leaseMarginMs: number;
     /** Disable a webhook whose calls have all failed for this long; null = never. */
     autoDisableAfterMs: number | null;
+    /** Log rows, finished deliveries and dispatched events older than this are deleted; null = kept for ever. */
+    logRetentionMs: number | null;
   };
 }
 
@@ -98,6 +100,24 @@ function autoDisable(env: NodeJS.ProcessEnv): number | null {
   return ms;
 }
 
+const DAY_MS = 24 * 3_600_000;
+/** recoverWebhook reaches back 14 days: the deliveries it re-queues must still exist. */
+const MIN_RETENTION_MS = 14 * DAY_MS;
+
+function logRetention(env: NodeJS.ProcessEnv, autoDisableAfterMs: number | null): number | null {
+  const raw = (env.WEBHOOK_LOG_RETENTION ?? '').trim();
+  if (raw === 'never') return null;
+  const ms = raw === '' ? 90 * DAY_MS : parseDuration(raw);
+  if (ms === undefined || ms < MIN_RETENTION_MS) {
+    throw new ConfigError('WEBHOOK_LOG_RETENTION', 'a duration of at least 336h (14 days, what recoverWebhook reaches back) such as 2160h, or "never"', raw);
+  }
+  // Auto-disable looks for the first failure in the window; deleted rows would hide it.
+  if (autoDisableAfterMs !== null && autoDisableAfterMs > ms) {
+    throw new ConfigError('WEBHOOK_LOG_RETENTION', `at least WEBHOOK_AUTO_DISABLE_AFTER (${env.WEBHOOK_AUTO_DISABLE_AFTER?.trim()})`, raw);
+  }
+  return ms;
+}
+
 function role(env: NodeJS.ProcessEnv): ProcessRole {
   const raw = env.ROLE ?? '';
   if (raw === '') return 'all';
@@ -127,6 +147,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, isValidCidr: (cidr: string) =
     // It travels as "Authorization: Bearer <token>": no spaces or control characters.
     throw new ConfigError('BOOTSTRAP_ADMIN_TOKEN', '16 to 512 printable characters without spaces', '<hidden>');
   }
+  const autoDisableAfterMs = autoDisable(env);
   return {
     port: integer(env, 'PORT', 4000, 0, 65535),
     databaseUrl: databaseUrl(env),
@@ -142,7 +163,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, isValidCidr: (cidr: string) =
       pollIntervalMs: integer(env, 'WEBHOOK_POLL_INTERVAL_MS', 5_000, 10, 600_000),
       shutdownGraceMs: integer(env, 'SHUTDOWN_GRACE_MS', 15_000, 0, 600_000),
       leaseMarginMs: integer(env, 'WEBHOOK_LEASE_MARGIN_MS', 30_000, 100, 3_600_000),
-      autoDisableAfterMs: autoDisable(env),
+      autoDisableAfterMs,
+      logRetentionMs: logRetention(env, autoDisableAfterMs),
     },
   };
 }

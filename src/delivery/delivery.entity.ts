@@ -24,6 +24,8 @@ export enum DeliveryStatus {
 @Index('webhook_delivery_due_idx', ['nextAttemptAt'], { where: "status = 'pending'" })
 @Index('webhook_delivery_webhook_due_idx', ['webhookId', 'nextAttemptAt'], { where: "status = 'pending'" })
 @Index('webhook_delivery_event_webhook_key', ['eventId', 'webhookId'], { unique: true, where: "kind = 'EVENT'" })
+// BRIN on created_at for retention (migrations/1764200000000-Retention.ts); TypeORM cannot declare BRIN.
+@Index('webhook_delivery_created_brin', { synchronize: false })
 export class Delivery {
   @PrimaryGeneratedColumn('uuid')
   id: string;

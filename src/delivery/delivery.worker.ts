@@ -8,6 +8,7 @@ import { dispatchPendingEvents } from './fanout.service';
 import { createHttpSender, type HttpSender } from './http-sender';
 import { createNotificationListener } from './listener';
 import type { HandOver } from './record';
+import { pruneExpired } from './retention';
 import { USER_AGENT } from './request-builder';
 
 export { sendNow } from './attempt';
@@ -61,6 +62,8 @@ export interface DeliveryWorker {
 export const LISTEN_CHANNELS = { events: 'cms_domain_event', deliveries: 'cms_delivery' } as const;
 
 const FANOUT_BATCH = 500;
+/** How often a worker runs the retention job (and once at start). */
+const RETENTION_EVERY_MS = 3_600_000;
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export function createWebhookSender(config: Config['webhook']): HttpSender {
@@ -99,6 +102,25 @@ export function startDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWor
       wake();
     },
   });
+
+  let pruning: Promise<void> | null = null;
+  function prune(): void {
+    const retentionMs = config.logRetentionMs;
+    if (stopping || pruning || retentionMs === null) return;
+    pruning = (async () => {
+      try {
+        const result = await pruneExpired(dataSource, { retentionMs, shouldStop: () => stopping });
+        if (result && result.calls + result.deliveries + result.events > 0) {
+          log(`retention: deleted ${result.calls} log row(s), ${result.deliveries} finished deliveries, ${result.events} dispatched event(s) past ${Math.round(retentionMs / 3_600_000)} h`);
+        }
+      } catch (error) {
+        log(`retention: failed, next try in an hour: ${(error as Error).message}`);
+      } finally {
+        pruning = null;
+      }
+    })();
+  }
+  const retentionTimer = config.logRetentionMs === null ? null : setInterval(prune, RETENTION_EVERY_MS);
 
   const pollTimer = setInterval(() => {
     eventsDirty = true;
@@ -258,16 +280,19 @@ export function startDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWor
     await listener.start();
     wake();
     while (pumping) await pumping;
+    prune();
   })();
 
   let stopped: Promise<void> | null = null;
   async function stop(graceMs: number = config.shutdownGraceMs): Promise<void> {
     stopping = true;
     clearInterval(pollTimer);
+    if (retentionTimer) clearInterval(retentionTimer);
     if (dueTimer) clearTimeout(dueTimer);
     dueTimer = null;
     await listener.close();
     while (pumping) await pumping; // a claim in progress finishes and its attempts start
+    await pruning; // ends after its current batch
     if (inFlight.size > 0) await settleWithin([...inFlight.values()], graceMs);
     if (inFlight.size > 0) {
       // Handed back at once rather than left to expire, so another worker takes them now.

@@ -16,6 +16,8 @@ export interface HeaderPair {
 @Entity({ name: 'webhook_call' })
 @Index('webhook_call_project_page_idx', ['projectId', 'createdAt', 'id'])
 @Index('webhook_call_webhook_page_idx', ['webhookId', 'createdAt', 'id'])
+// BRIN on created_at for retention (migrations/1764200000000-Retention.ts); TypeORM cannot declare BRIN.
+@Index('webhook_call_created_brin', { synchronize: false })
 export class WebhookCall {
   @PrimaryGeneratedColumn('uuid')
   id: string;

@@ -20,6 +20,8 @@ export interface EventMetadata {
  */
 @Entity({ name: 'domain_event' })
 @Index('domain_event_undispatched_idx', ['createdAt'], { where: 'dispatched_at IS NULL' })
+// BRIN on created_at for retention (migrations/1764200000000-Retention.ts); TypeORM cannot declare BRIN.
+@Index('domain_event_created_brin', { synchronize: false })
 export class DomainEvent {
   @PrimaryGeneratedColumn('uuid')
   id: string;

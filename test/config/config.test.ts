@@ -76,6 +76,19 @@ describe('loadConfig with values', () => {
     expect(load({ WEBHOOK_AUTO_DISABLE_AFTER: 'never' }).webhook.autoDisableAfterMs).toBeNull();
   });
 
+  test('WEBHOOK_LOG_RETENTION: 90 days by default, a duration of at least 14 days, or never', () => {
+    expect(load({}).webhook.logRetentionMs).toBe(90 * 24 * 3_600_000);
+    expect(load({ WEBHOOK_LOG_RETENTION: '336h' }).webhook.logRetentionMs).toBe(14 * 24 * 3_600_000);
+    expect(load({ WEBHOOK_LOG_RETENTION: 'never' }).webhook.logRetentionMs).toBeNull();
+  });
+
+  test('WEBHOOK_LOG_RETENTION shorter than WEBHOOK_AUTO_DISABLE_AFTER is refused, naming both', () => {
+    const error = configErrorOf(() => load({ WEBHOOK_LOG_RETENTION: '400h', WEBHOOK_AUTO_DISABLE_AFTER: '500h' }));
+    expect(error.variable).toBe('WEBHOOK_LOG_RETENTION');
+    expect(error.message).toContain('WEBHOOK_AUTO_DISABLE_AFTER (500h)');
+    expect(load({ WEBHOOK_LOG_RETENTION: '400h', WEBHOOK_AUTO_DISABLE_AFTER: 'never' }).webhook.logRetentionMs).toBe(400 * 3_600_000);
+  });
+
   test('postgresql:// is accepted as well as postgres://', () => {
     expect(load({ DATABASE_URL: 'postgresql://u@localhost/cms' }).databaseUrl).toBe('postgresql://u@localhost/cms');
   });
@@ -102,6 +115,9 @@ describe('a bad value stops the start with a ConfigError naming the variable', (
     ['WEBHOOK_LEASE_MARGIN_MS', '5'],
     ['WEBHOOK_AUTO_DISABLE_AFTER', '5d'],
     ['WEBHOOK_AUTO_DISABLE_AFTER', '10s'],
+    ['WEBHOOK_LOG_RETENTION', '90d'],
+    ['WEBHOOK_LOG_RETENTION', '24h'],
+    ['WEBHOOK_LOG_RETENTION', 'forever'],
   ])('%s=%p', (variable, value) => {
     const error = configErrorOf(() => load({ [variable]: value }));
     expect(error.variable).toBe(variable);

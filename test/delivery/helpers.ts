@@ -23,6 +23,7 @@ export function testConfig(overrides: Partial<Config['webhook']> = {}): Config['
     shutdownGraceMs: 1_000,
     leaseMarginMs: 30_000,
     autoDisableAfterMs: null,
+    logRetentionMs: null,
     ...overrides,
   };
 }
