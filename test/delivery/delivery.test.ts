@@ -276,6 +276,14 @@ describe('retries', () => {
     expect(planned).toBeLessThan(2_000);
   });
 
+  it('stores an answer containing NUL, which PostgreSQL text cannot hold, instead of losing the attempt', async () => {
+    const { webhook } = await oneDocumentEvent(() => ({ status: 200, body: 'ok\u0000then more' }), { retryScheduleMs: [20] });
+    await waitUntil('delivery succeeded', async () => (await deliveryOf(webhook.id))?.status === DeliveryStatus.SUCCEEDED);
+    const calls = await callsOf(webhook.id);
+    expect(calls).toHaveLength(1);
+    expect(calls[0]).toMatchObject({ success: true, attempt: 1, responseStatusCode: 200, responseBody: 'ok\uFFFDthen more' });
+  });
+
   it('logs a blocked destination as a failed attempt without reaching it', async () => {
     // A loopback address outside the allow-list stands in for every refused range (never aim a test elsewhere).
     startWorker({ retryScheduleMs: [10], allowedCidrs: ['127.0.0.1/32'] });
