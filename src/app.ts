@@ -37,12 +37,16 @@ export async function startApp(config: Config, log: (line: string) => void = con
   const dataSource = createDataSource(url);
   await dataSource.initialize();
   // Several processes may start together on one database: one runs the migrations at a time.
-  await dataSource.query('SELECT pg_advisory_lock(4242000)');
+  // The lock belongs to a session, so it is taken and released on one dedicated connection,
+  // not on whichever pooled connection a query happens to get.
+  const lock = dataSource.createQueryRunner();
+  await lock.connect();
   try {
+    await lock.query('SELECT pg_advisory_lock(4242000)');
     const applied = await dataSource.runMigrations({ transaction: 'all' });
     if (applied.length > 0) log(`applied ${applied.length} migration(s): ${applied.map((m) => m.name).join(', ')}`);
   } finally {
-    await dataSource.query('SELECT pg_advisory_unlock(4242000)');
+    await lock.query('SELECT pg_advisory_unlock(4242000)').finally(() => lock.release());
   }
 
   // One guarded, keep-alive sender for the sends people trigger (replay, test); the worker has its own.
