@@ -1,4 +1,4 @@
-import type { DataSource, EntityManager } from 'typeorm';
+import type { DataSource } from 'typeorm';
 import type { Config } from '../config/config';
 import type { WebhookTrigger } from '../webhooks/triggers';
 import type { Webhook } from '../webhooks/webhook.entity';
@@ -100,9 +100,9 @@ async function send(sender: HttpSender, target: AttemptTarget): Promise<{ result
  * success after it) is disabled with a reason, instead of being retried for ever. Checked only
  * when a delivery fails for good, which is rare, so the query stays off the hot path.
  */
-async function disableIfFailingFor(manager: DataSource | EntityManager, webhookId: string, windowMs: number): Promise<void> {
+async function disableIfFailingFor(dataSource: DataSource, webhookId: string, windowMs: number): Promise<void> {
   const hours = Math.round(windowMs / 3_600_000);
-  await manager.query(
+  await dataSource.query(
     `WITH last_ok AS (SELECT max(created_at) AS at FROM webhook_call WHERE webhook_id = $1 AND success)
      UPDATE webhook SET enabled = false, updated_at = now(),
             disabled_reason = 'Disabled automatically: every call failed for ' || $3 || ' hours (since '
