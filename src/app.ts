@@ -4,6 +4,7 @@ import type { Config } from './config/config';
 import { createDataSource, ensureDatabase } from './db/data-source';
 import { createWebhookSender, DeliveryWorker, startDeliveryWorker } from './delivery/delivery.worker';
 import { EmbeddedPostgres, startEmbeddedPostgres, } from './db/embedded-postgres';
+import { UnrecordedAttempts } from './delivery/unrecorded';
 import { buildAppSchema } from './graphql/schema';
 import { HttpServer, startHttpServer } from './server';
 import { createServices, Services } from './services';
@@ -51,7 +52,9 @@ export async function startApp(config: Config, log: (line: string) => void = con
 
   // One guarded, keep-alive sender for the sends people trigger (replay, test); the worker has its own.
   const sender = createWebhookSender(config.webhook);
-  const services = createServices(dataSource, { sender, webhookConfig: config.webhook });
+  // Outcomes of attempts made while the database was away, this process's sends and worker alike.
+  const unrecorded = new UnrecordedAttempts(dataSource, log);
+  const services = createServices(dataSource, { sender, webhookConfig: config.webhook, unrecorded });
   const { createdToken } = await services.identity.bootstrap(config.bootstrapAdminToken);
   if (createdToken) {
     // Printed once, on the first start of an empty database; only its hash is stored.
@@ -68,7 +71,7 @@ export async function startApp(config: Config, log: (line: string) => void = con
 
   let worker: DeliveryWorker | undefined;
   if (config.role !== 'api') {
-    worker = startDeliveryWorker({ dataSource, databaseUrl: url, config: config.webhook, log });
+    worker = startDeliveryWorker({ dataSource, databaseUrl: url, config: config.webhook, log, unrecorded });
     await worker.ready;
     log(`delivery worker ${worker.workerId} running`);
   }
@@ -88,6 +91,7 @@ export async function startApp(config: Config, log: (line: string) => void = con
       // In-flight attempts finish (within the grace period) before the pool closes; the rest are handed back.
       await worker?.stop(config.webhook.shutdownGraceMs);
       sender.close();
+      await unrecorded.close();
       await services.callLog.stop();
       await dataSource.destroy();
       log('database connections closed');

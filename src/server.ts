@@ -7,8 +7,10 @@ import { GraphQLError, GraphQLSchema } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import { bearerToken } from './auth/tokens';
+import { isDatabaseUnavailable } from './db/errors';
 import type { GraphQLContext } from './graphql/context';
 import { formatError } from './graphql/format-error';
+import { orUnavailable, unavailableStatusPlugin } from './graphql/unavailable';
 import type { Services } from './services';
 
 export interface HttpServer {
@@ -38,7 +40,15 @@ export async function startHttpServer(options: {
       // Subscriptions authenticate once, with the same bearer value as HTTP requests.
       onConnect: async (ctx) => {
         const raw = ctx.connectionParams?.authorization;
-        const actor = await services.identity.authenticate(bearerToken(typeof raw === 'string' ? raw : undefined));
+        let actor;
+        try {
+          actor = await services.identity.authenticate(bearerToken(typeof raw === 'string' ? raw : undefined));
+        } catch (error) {
+          if (!isDatabaseUnavailable(error)) throw error;
+          // 1013 "Try Again Later": graphql-ws clients retry; 4500 would read as a server bug.
+          ctx.extra.socket.close(1013, 'SERVICE_UNAVAILABLE: the database is unavailable; try again shortly');
+          return false;
+        }
         if (!actor) {
           ctx.extra.socket.close(4401, 'UNAUTHENTICATED: missing or unknown token in connectionParams.authorization');
           return false;
@@ -63,6 +73,7 @@ export async function startHttpServer(options: {
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer: server }),
       { async serverWillStart() { return { async drainServer() { await wsCleanup.dispose(); } }; } },
+      unavailableStatusPlugin,
     ],
   });
   await apollo.start();
@@ -81,7 +92,7 @@ export async function startHttpServer(options: {
     express.json({ limit: '2mb' }),
     expressMiddleware(apollo, {
       context: async ({ req }) => ({
-        actor: await services.identity.authenticate(bearerToken(req.headers.authorization)),
+        actor: await orUnavailable(() => services.identity.authenticate(bearerToken(req.headers.authorization))),
         services,
         memo: new Map(),
       }),

@@ -10,10 +10,11 @@ import { WebhookCall } from './delivery/webhook-call.entity';
 import { WebhookService } from './webhooks/webhook.service';
 import { WebhookSendService } from './webhooks/webhook-send.service';
 import type { HttpSender } from './delivery/http-sender';
+import type { UnrecordedAttempts } from './delivery/unrecorded';
 import type { Config } from './config/config';
 
 /** The composition root: every service built once per process from the DataSource. */
-export function createServices(dataSource: DataSource, delivery: { sender: HttpSender; webhookConfig: Config['webhook'] }) {
+export function createServices(dataSource: DataSource, delivery: { sender: HttpSender; webhookConfig: Config['webhook']; unrecorded?: UnrecordedAttempts }) {
   const access = new AccessService(dataSource);
   // The live call log's own LISTEN connection goes to the DataSource's database; app.ts starts it.
   const callLog = new CallLogPubSub({
@@ -32,7 +33,7 @@ export function createServices(dataSource: DataSource, delivery: { sender: HttpS
     webhooks,
     callLog,
     webhookCalls,
-    sends: new WebhookSendService(dataSource, webhooks, webhookCalls, delivery.sender, delivery.webhookConfig),
+    sends: new WebhookSendService(dataSource, webhooks, webhookCalls, delivery.sender, delivery.webhookConfig, delivery.unrecorded),
   };
 }
 

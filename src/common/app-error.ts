@@ -7,6 +7,8 @@ export enum ErrorCode {
   FORBIDDEN = 'FORBIDDEN',
   NOT_FOUND = 'NOT_FOUND',
   BAD_USER_INPUT = 'BAD_USER_INPUT',
+  /** The database cannot be reached: nothing was decided, the same request may succeed later (HTTP 503). */
+  SERVICE_UNAVAILABLE = 'SERVICE_UNAVAILABLE',
 }
 
 export class AppError extends Error {
@@ -51,4 +53,8 @@ export function isUuid(value: string): boolean {
 export function requireUuid(field: string, value: string): string {
   if (!isUuid(value)) throw badInput(field, 'must be a UUID');
   return value.toLowerCase();
+}
+
+export function serviceUnavailable(message = 'The database is unavailable; try again shortly'): AppError {
+  return new AppError(ErrorCode.SERVICE_UNAVAILABLE, message);
 }

@@ -7,7 +7,10 @@ import { DeliveryStatus, WebhookCallKind } from './delivery.entity';
 import type { AttemptResult, Header, HttpSender } from './http-sender';
 import { buildWebhookRequest } from './request-builder';
 import type { ClaimedDelivery } from './claim';
-import { type HandOver, recordAttempt } from './record';
+import { type CallRow, type HandOver, type Recorded, recordAttempt } from './record';
+import type { UnrecordedAttempts } from './unrecorded';
+import { isDatabaseUnavailable } from '../db/errors';
+import { serviceUnavailable } from '../common/app-error';
 import type { WebhookCall } from './webhook-call.entity';
 
 /**
@@ -51,10 +54,13 @@ export interface AttemptDeps {
   /** A webhook failing without a success for this long is disabled; null never disables. */
   autoDisableAfterMs?: number | null;
   random?: () => number;
+  /** Where an outcome the database cannot take waits to be logged; without it the error is thrown. */
+  unrecorded?: UnrecordedAttempts;
 }
 
 export interface AttemptOutcome {
-  call: WebhookCall;
+  /** The log row; null when the database was unavailable and the outcome is kept to be logged later. */
+  call: WebhookCall | null;
   result: AttemptResult;
   /** When the delivery is due again; null when it succeeded, gave up, or was not ours. */
   retryInMs: number | null;
@@ -129,30 +135,36 @@ export async function attemptAndLog(deps: AttemptDeps, target: AttemptTarget, de
     status = result.success ? DeliveryStatus.SUCCEEDED : retryInMs === null ? DeliveryStatus.FAILED : DeliveryStatus.PENDING;
   }
 
-  const { call, settled, next } = await recordAttempt(
-    deps.dataSource,
-    {
-      deliveryId: delivery?.id ?? null,
-      webhookId: target.webhook.id,
-      projectId: target.webhook.projectId,
-      eventId: target.eventId,
-      trigger: target.trigger,
-      kind: target.kind,
-      attempt,
-      success: result.success,
-      error: clean(result.error),
-      durationMs: Math.max(0, Math.round(result.durationMs)),
-      requestMethod: target.webhook.method,
-      requestUrl: target.webhook.url,
-      requestHeaders: loggedHeaders,
-      requestBody: target.body,
-      responseStatusCode: result.statusCode,
-      responseHeaders: result.statusCode === null ? null : cleanHeaders(result.responseHeaders),
-      responseBody: clean(result.responseBody),
-    },
-    delivery && status ? { id: delivery.id, workerId: delivery.workerId, status, retryInMs } : undefined,
-    delivery?.handOver?.() ?? undefined,
-  );
+  const row: CallRow = {
+    deliveryId: delivery?.id ?? null,
+    webhookId: target.webhook.id,
+    projectId: target.webhook.projectId,
+    eventId: target.eventId,
+    trigger: target.trigger,
+    kind: target.kind,
+    attempt,
+    success: result.success,
+    error: clean(result.error),
+    durationMs: Math.max(0, Math.round(result.durationMs)),
+    requestMethod: target.webhook.method,
+    requestUrl: target.webhook.url,
+    requestHeaders: loggedHeaders,
+    requestBody: target.body,
+    responseStatusCode: result.statusCode,
+    responseHeaders: result.statusCode === null ? null : cleanHeaders(result.responseHeaders),
+    responseBody: clean(result.responseBody),
+  };
+  const update = delivery && status ? { id: delivery.id, workerId: delivery.workerId, status, retryInMs } : undefined;
+  let recorded: Recorded;
+  try {
+    recorded = await recordAttempt(deps.dataSource, row, update, delivery?.handOver?.() ?? undefined);
+  } catch (error) {
+    if (!deps.unrecorded || !isDatabaseUnavailable(error)) throw error;
+    // The request went out: the log will say so once the database is back.
+    deps.unrecorded.keep({ row: { ...row, createdAt: new Date(Date.now() - row.durationMs) }, delivery: update });
+    return { call: null, result, retryInMs: null, status: null, leaseLost: false, next: null };
+  }
+  const { call, settled, next } = recorded;
   const leaseLost = delivery !== undefined && !settled;
   if (status === DeliveryStatus.FAILED && !leaseLost && deps.autoDisableAfterMs != null) {
     await disableIfFailingFor(deps.dataSource, target.webhook.id, deps.autoDisableAfterMs);
@@ -186,11 +198,13 @@ export async function sendNow(
   sender: HttpSender,
   config: Config['webhook'],
   input: SendNowInput,
+  unrecorded?: UnrecordedAttempts,
 ): Promise<WebhookCall> {
   const kind = input.kind === 'REPLAY' ? WebhookCallKind.REPLAY : WebhookCallKind.TEST;
   const outcome = await attemptAndLog(
-    { dataSource, sender, retryScheduleMs: config.retryScheduleMs },
+    { dataSource, sender, retryScheduleMs: config.retryScheduleMs, unrecorded },
     { webhook: input.webhook, kind, eventId: input.eventId, trigger: input.trigger, body: input.body },
   );
+  if (!outcome.call) throw serviceUnavailable('The request was sent, but the database is unavailable: its log row is written when the database is back');
   return outcome.call;
 }

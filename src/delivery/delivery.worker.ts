@@ -9,6 +9,7 @@ import { createHttpSender, type HttpSender } from './http-sender';
 import { createNotificationListener } from './listener';
 import type { HandOver } from './record';
 import { pruneExpired } from './retention';
+import { UnrecordedAttempts } from './unrecorded';
 import { USER_AGENT } from './request-builder';
 
 export { sendNow } from './attempt';
@@ -45,6 +46,8 @@ export interface DeliveryWorkerOptions {
   workerId?: string;
   /** Defaults to an SSRF-guarded sender built from `config`; an injected one is not closed by stop(). */
   sender?: HttpSender;
+  /** The process's store of outcomes the database could not take; by default the worker's own (closed by stop()). */
+  unrecorded?: UnrecordedAttempts;
 }
 
 export interface DeliveryWorker {
@@ -74,7 +77,8 @@ export function startDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWor
   const { dataSource, config, log } = options;
   const workerId = options.workerId ?? `${os.hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
   const sender = options.sender ?? createWebhookSender(config);
-  const deps: AttemptDeps = { dataSource, sender, retryScheduleMs: config.retryScheduleMs, autoDisableAfterMs: config.autoDisableAfterMs };
+  const unrecorded = options.unrecorded ?? new UnrecordedAttempts(dataSource, log);
+  const deps: AttemptDeps = { dataSource, sender, retryScheduleMs: config.retryScheduleMs, autoDisableAfterMs: config.autoDisableAfterMs, unrecorded };
   // Longer than any attempt can take (the HTTP timeout), plus room for the database writes.
   const leaseMs = config.timeoutMs + config.leaseMarginMs;
 
@@ -96,9 +100,11 @@ export function startDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWor
       if (channel === LISTEN_CHANNELS.events) eventsDirty = true;
       wake();
     },
-    // Whatever was notified while we were not listening is found by a full sweep.
+    // Whatever was notified while we were not listening is found by a full sweep, and what
+    // could not be logged meanwhile is logged now rather than at its next retry.
     onConnected: () => {
       eventsDirty = true;
+      if (unrecorded.size > 0) void unrecorded.flush();
       wake();
     },
   });
@@ -202,7 +208,8 @@ export function startDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWor
         free,
         perWebhookConcurrency: config.perWebhookConcurrency,
         busy: perWebhook,
-        inFlightIds: [...inFlight.keys()],
+        // Deliveries whose outcome waits to be logged stay ours: not claimed, not sent again.
+        inFlightIds: [...inFlight.keys(), ...unrecorded.deliveryIds()],
         leaseMs,
         workerId,
       });
@@ -232,7 +239,8 @@ export function startDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWor
           { id: delivery.id, attempts: delivery.attempts, workerId, handOver: () => handOverTerms(delivery.id) },
         );
         const what = `delivery ${delivery.id} (webhook ${webhookId}) attempt ${delivery.attempts + 1}`;
-        if (outcome.leaseLost) log(`${what}: lease was taken over; logged the attempt, left the delivery alone`);
+        if (!outcome.call) log(`${what}: sent, but the database is unavailable; the outcome is kept in memory and logged when it is back`);
+        else if (outcome.leaseLost) log(`${what}: lease was taken over; logged the attempt, left the delivery alone`);
         else if (!outcome.result.success) {
           const reason = outcome.result.errorCode ?? 'error';
           if (outcome.retryInMs === null) log(`${what} failed (${reason}); giving up`);
@@ -294,6 +302,8 @@ export function startDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWor
     while (pumping) await pumping; // a claim in progress finishes and its attempts start
     await pruning; // ends after its current batch
     if (inFlight.size > 0) await settleWithin([...inFlight.values()], graceMs);
+    // Settled before any lease is handed back: the fence on leased_by must still hold for them.
+    if (unrecorded.size > 0) await unrecorded.flush();
     if (inFlight.size > 0) {
       // Handed back at once rather than left to expire, so another worker takes them now.
       const released = await releaseLeases(dataSource, workerId);
@@ -302,6 +312,7 @@ export function startDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWor
     if (!options.sender) sender.close();
     // Closing the sender aborts what is left; give those attempts a moment to write their log rows.
     if (inFlight.size > 0) await settleWithin([...inFlight.values()], 1_000);
+    if (!options.unrecorded) await unrecorded.close();
     log(`delivery worker ${workerId} stopped`);
   }
 

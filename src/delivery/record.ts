@@ -39,6 +39,8 @@ export interface CallRow {
   responseStatusCode: number | null;
   responseHeaders: unknown;
   responseBody: string | null;
+  /** When the attempt was made; the database's now() when absent (set for attempts logged late). */
+  createdAt?: Date;
 }
 
 export interface DeliveryUpdate {
@@ -79,9 +81,9 @@ WITH settled AS (
 ), inserted AS (
   INSERT INTO webhook_call (delivery_id, webhook_id, project_id, event_id, trigger, kind, attempt, success, error,
                             duration_ms, request_method, request_url, request_headers, request_body,
-                            response_status_code, response_headers, response_body, next_retry_at)
+                            response_status_code, response_headers, response_body, next_retry_at, created_at)
   SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13::jsonb, $14, $15, $16::jsonb, $17,
-         (SELECT next_retry_at FROM settled)
+         (SELECT next_retry_at FROM settled), COALESCE($24::timestamptz, now())
   RETURNING *
 ), next_due AS (
   SELECT d.id
@@ -135,6 +137,7 @@ export async function recordAttempt(dataSource: DataSource, row: CallRow, delive
     handOver !== undefined && delivery !== undefined,
     handOver?.inFlightIds ?? [],
     handOver?.leaseMs ?? 0,
+    row.createdAt ?? null,
   ])) as Array<Record<string, unknown>>;
   const raw = rows[0];
   const next = raw.__next ? toClaimedDelivery(jsonRow(raw.__next as Record<string, unknown>)) : null;

@@ -1,6 +1,7 @@
-import { GraphQLFormattedError } from 'graphql';
+import { GraphQLError, GraphQLFormattedError } from 'graphql';
 import { unwrapResolverError } from '@apollo/server/errors';
-import { AppError, ErrorCode } from '../common/app-error';
+import { AppError, ErrorCode, serviceUnavailable } from '../common/app-error';
+import { isDatabaseUnavailable } from '../db/errors';
 
 /** Codes Apollo and graphql-js assign themselves (parse, validation, variable coercion). */
 const FRAMEWORK_CODES = new Set(['GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAILED', 'BAD_USER_INPUT', 'PERSISTED_QUERY_NOT_FOUND', 'PERSISTED_QUERY_NOT_SUPPORTED', 'OPERATION_RESOLUTION_FAILURE', 'BAD_REQUEST']);
@@ -11,7 +12,11 @@ const FRAMEWORK_CODES = new Set(['GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAI
  * (message only, no values), answered with a generic message.
  */
 export function formatError(formatted: GraphQLFormattedError, error: unknown, log: (line: string) => void = console.error): GraphQLFormattedError {
-  const original = unwrapResolverError(error);
+  const unwrapped = unwrapResolverError(error);
+  // Apollo wraps what the context function throws in a GraphQLError of its own, with no path.
+  const cause = unwrapped instanceof GraphQLError && unwrapped.originalError ? unwrapped.originalError : unwrapped;
+  // The database being away is not a bug: the client is told to come back, nothing of the driver's message leaks.
+  const original = isDatabaseUnavailable(cause) ? serviceUnavailable() : cause;
   if (original instanceof AppError) {
     const code: ErrorCode = original.code;
     return {

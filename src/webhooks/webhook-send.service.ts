@@ -6,6 +6,7 @@ import type { Config } from '../config/config';
 import { sendNow } from '../delivery/attempt';
 import { WebhookCallKind } from '../delivery/delivery.entity';
 import type { HttpSender } from '../delivery/http-sender';
+import type { UnrecordedAttempts } from '../delivery/unrecorded';
 import { samplePayloadBody } from '../delivery/payload';
 import type { WebhookCall } from '../delivery/webhook-call.entity';
 import type { WebhookCallService } from '../activity/webhook-call.service';
@@ -28,6 +29,7 @@ export class WebhookSendService {
     private readonly calls: WebhookCallService,
     private readonly sender: HttpSender,
     private readonly config: Config['webhook'],
+    private readonly unrecorded?: UnrecordedAttempts,
   ) {}
 
   /** A sample event of `trigger` (default: the webhook's first trigger), sent even if the webhook is disabled. */
@@ -36,7 +38,7 @@ export class WebhookSendService {
     const chosen = trigger ?? webhook.triggers[0];
     const eventId = crypto.randomUUID();
     const body = samplePayloadBody(chosen, webhook.id, webhook.projectId, { eventId, triggeredUserId: actor.user.id });
-    return sendNow(this.dataSource, this.sender, this.config, { webhook, kind: WebhookCallKind.TEST, eventId, trigger: chosen, body });
+    return sendNow(this.dataSource, this.sender, this.config, { webhook, kind: WebhookCallKind.TEST, eventId, trigger: chosen, body }, this.unrecorded);
   }
 
   /**
@@ -52,7 +54,7 @@ export class WebhookSendService {
       eventId: call.eventId,
       trigger: call.trigger,
       body: call.requestBody,
-    });
+    }, this.unrecorded);
   }
 
   /**
