@@ -35,10 +35,11 @@ export const RESERVED_HEADERS = new Set([
 /** RFC 9110 §5.6.2: a field name is a token. */
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 /**
- * RFC 9110 §5.5 allows visible ASCII, space and tab in a field value, plus bytes 0x80-0xFF
- * kept only for old senders (obs-text); Node refuses anything else, so a webhook holding it
- * would fail every delivery. Leading and trailing whitespace is not part of a field value:
- * receivers strip it, so what arrived would differ from what the log says was sent.
+ * RFC 9110 §5.5: a field value is visible ASCII with spaces and tabs inside. Bytes 0x80-0xFF
+ * (obs-text) are only tolerated from old senders, and Node refuses control characters and
+ * anything beyond Latin-1, failing every delivery of the webhook. Leading and trailing
+ * whitespace is not part of a value: receivers strip it, so what arrived would differ from
+ * what the log says was sent.
  */
 const FIELD_VALUE = /^(?:[\x21-\x7e](?:[\t\x20-\x7e]*[\x21-\x7e])?)?$/;
 
