@@ -45,6 +45,9 @@ function buildFields(input: BlueprintFieldInputData[], previous: BlueprintField[
     if (!FIELD_NAME.test(field.name)) {
       throw badInput(`input.fields[${i}].name`, 'must start with a letter or _ and contain only letters, digits and _ (at most 64)');
     }
+    // A document's fields are a JSON object: a key named __proto__ is lost on the way to the
+    // database (object merges assign it as the prototype), so the value would silently vanish.
+    if (field.name === '__proto__') throw badInput(`input.fields[${i}].name`, 'must not be __proto__');
     if (!FIELD_TYPE.test(field.type)) {
       throw badInput(`input.fields[${i}].type`, 'must be a lower-case type name such as string, number, boolean, richtext, reference or asset');
     }

@@ -2,6 +2,7 @@ import { DataSource, EntityManager } from 'typeorm';
 import { AccessService } from '../auth/access.service';
 import type { Actor } from '../auth/actor';
 import { badInput, notFound, requireUuid } from '../common/app-error';
+import { nestsDeeperThan } from '../common/json';
 import { decodeCursor, Page, pageSize, toPage } from '../common/pagination';
 import { inTransaction } from '../db/transaction';
 import { changedDocumentFields } from '../events/event-mapping';
@@ -10,6 +11,8 @@ import { Document, DocumentStatus } from './document.entity';
 import { ProjectRole } from './roles';
 
 const MAX_FIELDS_BYTES = 1024 * 1024;
+/** Objects and arrays in a document's fields, the fields object itself included. */
+const MAX_FIELDS_DEPTH = 32;
 const MAX_TITLE = 1000;
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
@@ -24,8 +27,14 @@ function checkFields(blueprint: Blueprint, fields: unknown, allowNull: boolean):
     if (!known.has(key)) throw badInput(`input.fields.${key}`, `is not a field of blueprint "${blueprint.apiName}"`);
     if (value === null && !allowNull) throw badInput(`input.fields.${key}`, 'must not be null when creating a document');
   }
-  if (Buffer.byteLength(JSON.stringify(fields)) > MAX_FIELDS_BYTES) throw badInput('input.fields', 'must be at most 1 MiB of JSON');
+  checkFieldsSize(fields);
   return fields;
+}
+
+/** Depth first: JSON.stringify (and PostgreSQL's jsonb) recurse, and overflow on a deep value. */
+function checkFieldsSize(fields: Record<string, unknown>): void {
+  if (nestsDeeperThan(fields, MAX_FIELDS_DEPTH)) throw badInput('input.fields', `must not nest objects and arrays more than ${MAX_FIELDS_DEPTH} deep`);
+  if (Buffer.byteLength(JSON.stringify(fields)) > MAX_FIELDS_BYTES) throw badInput('input.fields', 'must be at most 1 MiB of JSON');
 }
 
 function checkTitle(title: string | null | undefined): string | null {
@@ -95,6 +104,8 @@ export class DocumentService {
           if (value === null) delete next[key];
           else next[key] = value;
         }
+        // The patch was within limits; the document it makes must be too.
+        checkFieldsSize(next);
         document.fields = next;
       }
       // The same save carries the status change, so it fires document_field_update and document_update together.

@@ -24,6 +24,11 @@ describe('cursor', () => {
     expect(decoded.id).toBe(ID);
   });
 
+  test('the latest date JavaScript has still round-trips (PostgreSQL stores it)', () => {
+    const far = new Date(8.64e15);
+    expect(decodeCursor('after', encodeCursor(far, ID))).toEqual({ createdAt: far, id: ID });
+  });
+
   test.each([null, undefined, ''])('%p means "from the start"', (value) => {
     expect(decodeCursor('after', value)).toBeUndefined();
   });
@@ -34,6 +39,14 @@ describe('cursor', () => {
     ['bad date', Buffer.from(`not-a-date|${ID}`).toString('base64url')],
     ['bad id', Buffer.from('2026-03-04T05:06:07.089Z|not-an-id').toString('base64url')],
     ['missing id', Buffer.from('2026-03-04T05:06:07.089Z|').toString('base64url')],
+    ['36 hex characters that are not a UUID', Buffer.from(`2026-03-04T05:06:07.089Z|${'a'.repeat(36)}`).toString('base64url')],
+    ['36 dashes', Buffer.from(`2026-03-04T05:06:07.089Z|${'-'.repeat(36)}`).toString('base64url')],
+    ['a date before PostgreSQL\'s range', Buffer.from(`-271821-04-20T00:00:00.000Z|${ID}`).toString('base64url')],
+    ['a date that does not round-trip', Buffer.from(`2026-03-04T05:06:07Z|${ID}`).toString('base64url')],
+    ['a date JavaScript reads leniently', Buffer.from(`March 4, 2026|${ID}`).toString('base64url')],
+    ['a third part', Buffer.from(`2026-03-04T05:06:07.089Z|${ID}|x`).toString('base64url')],
+    ['trailing junk the decoder ignores', `${encodeCursor(new Date('2026-03-04T05:06:07.089Z'), ID)}!!`],
+    ['padding', `${encodeCursor(new Date('2026-03-04T05:06:07.089Z'), ID)}==`],
   ])('garbage cursor (%s) is BAD_USER_INPUT naming the argument', (_label, cursor) => {
     const error = badInputOf(() => decodeCursor('after', cursor));
     expect(error.field).toBe('after');

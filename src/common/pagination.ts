@@ -1,4 +1,5 @@
-import { badInput } from './app-error';
+import { badInput, isUuid } from './app-error';
+import { isStorableTimestamp } from './timestamps';
 
 /**
  * Keyset pagination over (created_at DESC, id DESC). The cursor carries both values, so a deep
@@ -17,14 +18,26 @@ export function encodeCursor(createdAt: Date, id: string): string {
   return Buffer.from(`${createdAt.toISOString()}|${id}`, 'utf8').toString('base64url');
 }
 
+/**
+ * Only what encodeCursor writes is accepted: a UUID and a date that PostgreSQL can store and
+ * that round-trips exactly, encoded exactly as encodeCursor would. Anything else would reach
+ * the query and fail there, as an internal error instead of bad input.
+ */
 export function decodeCursor(field: string, cursor: string | null | undefined): Cursor | undefined {
   if (cursor == null || cursor === '') return undefined;
-  const [iso, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
+  const parts = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
+  const [iso, id] = parts;
   const createdAt = new Date(iso ?? '');
-  if (!id || Number.isNaN(createdAt.getTime()) || !/^[0-9a-f-]{36}$/i.test(id)) {
+  if (
+    parts.length !== 2 ||
+    !isUuid(id) ||
+    !isStorableTimestamp(createdAt) ||
+    createdAt.toISOString() !== iso ||
+    encodeCursor(createdAt, id) !== cursor
+  ) {
     throw badInput(field, 'is not a cursor returned by this API');
   }
-  return { createdAt, id };
+  return { createdAt, id: id.toLowerCase() };
 }
 
 /** `first` is clamped to MAX_PAGE_SIZE as the contract says; negative values are an error. */

@@ -4,7 +4,8 @@ import type { WebhookTrigger } from '../webhooks/triggers';
 import type { Webhook } from '../webhooks/webhook.entity';
 import { nextRetryDelayMs } from './backoff';
 import { DeliveryStatus, WebhookCallKind } from './delivery.entity';
-import type { AttemptResult, Header, HttpSender } from './http-sender';
+import { type AttemptResult, type Header, type HttpSender, RESPONSE_BODY_LIMIT } from './http-sender';
+import { maskEchoedSecrets, maskEchoedSecretsInHeaders } from './redact';
 import { buildWebhookRequest } from './request-builder';
 import type { ClaimedDelivery } from './claim';
 import { type CallRow, type HandOver, type Recorded, recordAttempt } from './record';
@@ -127,6 +128,11 @@ async function disableIfFailingFor(dataSource: DataSource, webhookId: string, wi
  */
 export async function attemptAndLog(deps: AttemptDeps, target: AttemptTarget, delivery?: LeasedDelivery): Promise<AttemptOutcome> {
   const { result, loggedHeaders } = await send(deps.sender, target);
+  // Masked before the row is written: a receiver echoing its request would otherwise put a
+  // secret header value in the log. A body at the cap may end inside a cut-off secret.
+  const secrets = (target.webhook.headers ?? []).filter((h) => h.secret).map((h) => h.value);
+  const mask = (text: string | null, mayBeCut = false) => (text === null ? null : maskEchoedSecrets(text, secrets, mayBeCut));
+  const bodyMayBeCut = result.responseBody !== null && Buffer.byteLength(result.responseBody) > RESPONSE_BODY_LIMIT - 4;
   const attempt = delivery ? delivery.attempts + 1 : 1;
   let status: DeliveryStatus | null = null;
   let retryInMs: number | null = null;
@@ -144,15 +150,15 @@ export async function attemptAndLog(deps: AttemptDeps, target: AttemptTarget, de
     kind: target.kind,
     attempt,
     success: result.success,
-    error: clean(result.error),
+    error: clean(mask(result.error)),
     durationMs: Math.max(0, Math.round(result.durationMs)),
     requestMethod: target.webhook.method,
     requestUrl: target.webhook.url,
     requestHeaders: loggedHeaders,
     requestBody: target.body,
     responseStatusCode: result.statusCode,
-    responseHeaders: result.statusCode === null ? null : cleanHeaders(result.responseHeaders),
-    responseBody: clean(result.responseBody),
+    responseHeaders: result.statusCode === null ? null : cleanHeaders(maskEchoedSecretsInHeaders(result.responseHeaders, secrets)),
+    responseBody: clean(mask(result.responseBody, bodyMayBeCut)),
   };
   const update = delivery && status ? { id: delivery.id, workerId: delivery.workerId, status, retryInMs } : undefined;
   let recorded: Recorded;

@@ -218,6 +218,27 @@ describe('createHttpSender', () => {
     ]);
   });
 
+  it('sends names an object would lose or mangle, repeats and spelling exactly as given, Host first', async () => {
+    const headers = [
+      { name: '__proto__', value: 'p' },
+      { name: 'constructor', value: 'c' },
+      { name: 'toString', value: 't' },
+      { name: '123', value: 'digits' },
+      { name: 'X-Dup', value: 'one' },
+      { name: 'x-dup', value: 'two' },
+    ];
+    const result = await sender.send(post('/exact', { headers }));
+    expect(result.success).toBe(true);
+    const raw = received.find((r) => r.url === '/exact')!.rawHeaders;
+    const wire: Array<[string, string]> = [];
+    for (let i = 0; i < raw.length; i += 2) wire.push([raw[i], raw[i + 1]]);
+    expect(wire[0]).toEqual(['host', `127.0.0.1:${port}`]);
+    expect(wire.slice(1, 1 + result.requestHeaders.length)).toEqual(result.requestHeaders.map((h) => [h.name, h.value]));
+    expect(wire.slice(1, 7)).toEqual(headers.map((h) => [h.name, h.value]));
+    // After the given ones, only what got and Node add for the transport.
+    expect(wire.slice(1 + result.requestHeaders.length).map(([name]) => name.toLowerCase()).sort()).toEqual(['accept-encoding', 'connection', 'content-length']);
+  });
+
   it('keeps a content-type or user-agent the webhook set itself', async () => {
     const headers = [
       { name: 'Content-Type', value: 'application/cloudevents+json' },

@@ -2,7 +2,7 @@ import http from 'node:http';
 import https from 'node:https';
 import { performance } from 'node:perf_hooks';
 import { StringDecoder } from 'node:string_decoder';
-import got, { type Headers, type RequestFunction, type Response } from 'got';
+import got, { type RequestFunction, type Response } from 'got';
 import { parseRetryAfter } from './backoff';
 import { type AllowList, BlockedAddressError, checkUrlHost, guardedLookup, parseAllowedCidrs } from './ssrf';
 
@@ -59,33 +59,25 @@ export function buildRequestHeaders(headers: readonly Header[], userAgent: strin
   return [...headers.slice(0, split), ...added, ...headers.slice(split)];
 }
 
-function toGotHeaders(headers: readonly Header[]): Headers {
-  const result: Record<string, string | string[]> = {};
-  for (const { name, value } of headers) {
-    const key = name.toLowerCase();
-    const previous = result[key];
-    // A repeated name goes out as repeated header lines, not as one overwriting the other.
-    result[key] = previous === undefined ? value : [...[previous].flat(), value];
-  }
-  return result;
-}
-
 /**
- * got lower-cases header names and keeps its default user-agent's slot first; this hands Node
- * the headers in the given order and spelling, then whatever got added (accept-encoding,
- * content-length). HTTP says names are case-insensitive, but some receivers compare verbatim.
+ * Hands Node the headers as a flat [name, value, …] list, exactly as given: order, spelling,
+ * repeated names, and names like `__proto__` or `constructor` that an object keyed by header
+ * name would lose or mangle. got never sees them (it keeps headers in such objects); what got
+ * adds itself (content-length, accept-encoding) follows, unless given. With a list, Node adds
+ * no Host header of its own, so it comes first here.
  */
 function asGiven(headers: readonly Header[]): RequestFunction {
-  const spelling = new Map<string, string>();
-  for (const { name } of headers) if (!spelling.has(name.toLowerCase())) spelling.set(name.toLowerCase(), name);
+  const given = new Set(headers.map((h) => h.name.toLowerCase()));
   return (url, options) => {
-    // got always hands over its headers as an object, never as a flat array.
-    const fromGot = (options.headers ?? {}) as http.OutgoingHttpHeaders;
-    const ordered: http.OutgoingHttpHeaders = {};
-    for (const [key, name] of spelling) if (fromGot[key] !== undefined) ordered[name] = fromGot[key];
-    for (const [key, value] of Object.entries(fromGot)) if (!spelling.has(key)) ordered[key] = value;
+    const raw: string[] = given.has('host') ? [] : ['host', url.host];
+    for (const { name, value } of headers) raw.push(name, value);
+    // got always hands over its own headers as an object keyed by lower-case name.
+    for (const [name, value] of Object.entries((options.headers ?? {}) as http.OutgoingHttpHeaders)) {
+      if (given.has(name) || value === undefined) continue;
+      for (const one of [value].flat()) raw.push(name, String(one));
+    }
     const request = url.protocol === 'https:' ? https.request : http.request;
-    return request(url, { ...options, headers: ordered } as https.RequestOptions);
+    return request(url, { ...options, headers: raw } as unknown as https.RequestOptions);
   };
 }
 
@@ -191,7 +183,6 @@ export function createHttpSender(options: HttpSenderOptions): HttpSender {
       try {
         stream = client.stream(url, {
           method: request.method,
-          headers: toGotHeaders(requestHeaders),
           body: request.body,
           request: asGiven(requestHeaders),
         });

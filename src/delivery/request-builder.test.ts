@@ -26,12 +26,14 @@ function headerMap(headers: { name: string; value: string }[]): Record<string, s
 }
 
 describe('maskSecret', () => {
-  it('shows the last four characters of a long value', () => {
+  it('shows the last four characters of a value of 16 or more', () => {
     expect(maskSecret('Bearer abcdefgh3gat')).toBe('••••3gat');
-    expect(maskSecret('123456789')).toBe('••••6789');
+    expect(maskSecret('0123456789abcdef')).toBe('••••cdef');
   });
 
-  it('hides short values entirely', () => {
+  it('hides values shorter than 16 entirely: four characters would be more than a quarter', () => {
+    expect(maskSecret('0123456789abcde')).toBe('••••••••');
+    expect(maskSecret('123456789')).toBe('••••••••');
     expect(maskSecret('12345678')).toBe('••••••••');
     expect(maskSecret('abc')).toBe('••••••••');
     expect(maskSecret('')).toBe('••••••••');
@@ -116,6 +118,21 @@ describe('buildWebhookRequest', () => {
     });
     const { request } = buildWebhookRequest(hook, { eventId: EVENT_ID, body: BODY }, timestamp, now);
     expect(request.headers.map((h) => h.name)).toEqual(['X-Ok', 'user-agent', 'content-type', 'webhook-id', 'webhook-timestamp', 'webhook-signature']);
+  });
+
+  it('leaves out, of the request and the log alike, a header stored before HTTP-safe values were checked', () => {
+    const hook = webhook({
+      headers: [
+        { name: 'X-Control', value: 'a\x01b', secret: false },
+        { name: 'X-Euro', value: '€5', secret: true },
+        { name: 'X-Padded', value: ' v ', secret: false },
+        { name: 'X Space', value: 'v', secret: false },
+        { name: '__proto__', value: 'kept', secret: false },
+      ],
+    });
+    const { request, loggedHeaders } = buildWebhookRequest(hook, { eventId: EVENT_ID, body: BODY }, timestamp, now);
+    expect(request.headers.slice(0, 2)).toEqual([{ name: '__proto__', value: 'kept' }, { name: 'user-agent', value: USER_AGENT }]);
+    expect(loggedHeaders.map((h) => h.name)).toEqual(request.headers.map((h) => h.name));
   });
 
   it('keeps the method, also for GET with a body', () => {

@@ -1,6 +1,6 @@
 import { maskSecret } from '../common/mask';
 import type { Webhook } from '../webhooks/webhook.entity';
-import { RESERVED_HEADERS } from '../webhooks/webhook.validation';
+import { isSendableHeader, RESERVED_HEADERS } from '../webhooks/webhook.validation';
 import type { Header, HttpMethod, OutgoingRequest } from './http-sender';
 import { signatureHeader } from './signing';
 
@@ -64,6 +64,9 @@ export function buildWebhookRequest(
   const loggedHeaders: Header[] = [];
   for (const header of webhook.headers ?? []) {
     if (isReservedHeaderName(header.name)) continue;
+    // Stored before the API checked what HTTP can carry: Node would refuse the whole request,
+    // failing every delivery. Left out of the request and of the log alike, so the log stays true.
+    if (!isSendableHeader(header.name, header.value)) continue;
     headers.push({ name: header.name, value: header.value });
     loggedHeaders.push({ name: header.name, value: header.secret ? maskSecret(header.value) : header.value });
   }

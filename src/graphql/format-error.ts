@@ -30,6 +30,12 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown, lo
   if (typeof code === 'string' && FRAMEWORK_CODES.has(code)) {
     return { message: formatted.message, locations: formatted.locations, path: formatted.path, extensions: { code } };
   }
+  // Apollo refuses a persisted query of an unknown version, or whose hash does not match its
+  // query, with HTTP 400 but no code; it is the client's mistake, not an internal failure.
+  const status = original instanceof GraphQLError && !original.originalError ? (original.extensions?.http as { status?: unknown } | undefined)?.status : undefined;
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    return { message: formatted.message, extensions: { code: 'BAD_REQUEST' } };
+  }
   const name = original instanceof Error ? original.name : typeof original;
   log(`internal error in ${formatted.path?.join('.') ?? 'request'}: ${name}: ${original instanceof Error ? original.message.slice(0, 200) : ''}`);
   return { message: 'Internal server error', path: formatted.path, extensions: { code: 'INTERNAL_SERVER_ERROR' } };

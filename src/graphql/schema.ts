@@ -7,6 +7,7 @@ import { BlueprintResolver, DocumentResolver, ProjectResolver } from '../cms/cms
 import { WebhookResolver } from '../webhooks/webhook.resolver';
 import { WebhookSendResolver } from '../webhooks/webhook-send.resolver';
 import './enums';
+import { guardArgumentText } from './input-guard';
 import { DateTimeScalar } from './scalars';
 
 export const RESOLVERS = [IdentityResolver, ProjectResolver, BlueprintResolver, DocumentResolver, WebhookResolver, WebhookCallResolver, WebhookCallConnectionResolver, WebhookSendResolver] as const;
@@ -24,12 +25,14 @@ const SDL_ONLY_PUBSUB = {
 };
 
 export function buildAppSchema(pubSub?: Parameters<typeof buildSchemaSync>[0]['pubSub']): GraphQLSchema {
-  return buildSchemaSync({
+  const schema = buildSchemaSync({
     resolvers: [...RESOLVERS] as unknown as [Function, ...Function[]],
     scalarsMap: [{ type: Date, scalar: DateTimeScalar }],
     validate: false,
     pubSub: pubSub ?? SDL_ONLY_PUBSUB,
   });
+  // Every argument of every field passes the one text check (U+0000, unpaired surrogates).
+  return guardArgumentText(schema);
 }
 
 /** Sorted, so the committed SDL only changes when the API does. */

@@ -32,8 +32,27 @@ export const RESERVED_HEADERS = new Set([
   'upgrade',
 ]);
 
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/; // RFC 7230 token
-const FORBIDDEN_VALUE_CHARS = /[\r\n\0]/;
+/** RFC 9110 §5.6.2: a field name is a token. */
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+/**
+ * RFC 9110 §5.5: a field value is visible ASCII with spaces and tabs inside. Bytes 0x80-0xFF
+ * (obs-text) are only tolerated from old senders, and Node refuses control characters and
+ * anything beyond Latin-1, failing every delivery of the webhook. Leading and trailing
+ * whitespace is not part of a value: receivers strip it, so what arrived would differ from
+ * what the log says was sent.
+ */
+const FIELD_VALUE = /^(?:[\x21-\x7e](?:[\t\x20-\x7e]*[\x21-\x7e])?)?$/;
+
+/** A header HTTP can carry exactly as stored: the API refuses anything else. */
+export function isSendableHeader(name: string, value: string): boolean {
+  return TOKEN.test(name) && FIELD_VALUE.test(value);
+}
+
+function valueRule(value: string): string | null {
+  if (!/^[\t\x20-\x7e]*$/.test(value)) return 'must be visible ASCII characters, spaces and tabs';
+  if (!FIELD_VALUE.test(value)) return 'must not start or end with a space or tab (HTTP drops them)';
+  return null;
+}
 
 export function validateName(name: string, field = 'input.name'): string {
   const trimmed = name.trim();
@@ -93,7 +112,10 @@ export function validateHeaders(input: HeaderInput[], stored: StoredHeader[] | n
     const field = `input.headers[${i}]`;
     const lower = header.name.toLowerCase();
     if (!TOKEN.test(header.name) || header.name.length > LIMITS.headerNameMax) {
-      throw badInput(`${field}.name`, `must be an HTTP header name (RFC 7230 token) of at most ${LIMITS.headerNameMax} characters`);
+      throw badInput(
+        `${field}.name`,
+        `must be an HTTP header name (RFC 9110 token: letters, digits and !#$%&'*+-.^_\`|~) of at most ${LIMITS.headerNameMax} characters`,
+      );
     }
     if (RESERVED_HEADERS.has(lower)) throw badInput(`${field}.name`, `"${header.name}" is set by the webhook sender and cannot be overridden`);
     if (seen.has(lower)) throw badInput(`${field}.name`, `duplicates another header named "${header.name}" (names are case-insensitive)`);
@@ -111,7 +133,8 @@ export function validateHeaders(input: HeaderInput[], stored: StoredHeader[] | n
       value = previous.value;
     }
     if (value.length > LIMITS.headerValueMax) throw badInput(`${field}.value`, `must be at most ${LIMITS.headerValueMax} characters`);
-    if (FORBIDDEN_VALUE_CHARS.test(value)) throw badInput(`${field}.value`, 'must not contain CR, LF or NUL characters');
+    const rule = valueRule(value);
+    if (rule) throw badInput(`${field}.value`, rule);
     const secret = header.secret ?? (header.value == null ? (previous?.secret ?? false) : false);
     return { name: header.name, value, secret };
   });
