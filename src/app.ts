@@ -89,6 +89,7 @@ export async function startApp(config: Config, log: (line: string) => void = con
       await worker?.stop(config.webhook.shutdownGraceMs);
       sender.close();
       await services.callLog.stop();
+      await services.identity.touched(); // last-used writes still in flight, before their pool closes
       await dataSource.destroy();
       log('database connections closed');
       await embedded?.stop();
