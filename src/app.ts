@@ -93,6 +93,7 @@ export async function startApp(config: Config, log: (line: string) => void = con
       sender.close();
       await unrecorded.close();
       await services.callLog.stop();
+      await services.identity.touched(); // last-used writes still in flight, before their pool closes
       await dataSource.destroy();
       log('database connections closed');
       await embedded?.stop();

@@ -6,6 +6,7 @@ import express from 'express';
 import { GraphQLError, GraphQLSchema } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
+import type { Session } from './auth/access-watch';
 import { bearerToken } from './auth/tokens';
 import { isDatabaseUnavailable } from './db/errors';
 import type { GraphQLContext } from './graphql/context';
@@ -34,28 +35,35 @@ export async function startHttpServer(options: {
   let draining = false;
 
   const wsServer = new WebSocketServer({ server, path: '/graphql' });
-  const wsCleanup = useServer<{ authorization?: string }, { actor?: GraphQLContext['actor'] }>(
+  const wsCleanup = useServer<{ authorization?: string }, { actor?: GraphQLContext['actor']; session?: Session }>(
     {
       schema,
-      // Subscriptions authenticate once, with the same bearer value as HTTP requests.
+      // Subscriptions authenticate once, with the same bearer value as HTTP requests; the
+      // session stays watched, so revoking the token closes the connection (AccessWatch).
       onConnect: async (ctx) => {
         const raw = ctx.connectionParams?.authorization;
-        let actor;
+        const { socket } = ctx.extra;
+        let session;
         try {
-          actor = await services.identity.authenticate(bearerToken(typeof raw === 'string' ? raw : undefined));
+          session = await services.accessWatch.openSession(bearerToken(typeof raw === 'string' ? raw : undefined), (code, reason) =>
+            socket.close(code, reason),
+          );
         } catch (error) {
           if (!isDatabaseUnavailable(error)) throw error;
           // 1013 "Try Again Later": graphql-ws clients retry; 4500 would read as a server bug.
-          ctx.extra.socket.close(1013, 'SERVICE_UNAVAILABLE: the database is unavailable; try again shortly');
+          socket.close(1013, 'SERVICE_UNAVAILABLE: the database is unavailable; try again shortly');
           return false;
         }
-        if (!actor) {
-          ctx.extra.socket.close(4401, 'UNAUTHENTICATED: missing or unknown token in connectionParams.authorization');
+        if (!session) {
+          socket.close(4401, 'UNAUTHENTICATED: missing or unknown token in connectionParams.authorization');
           return false;
         }
-        ctx.extra.actor = actor;
+        if (socket.readyState !== socket.OPEN) session.end(); // closed while authenticating: onClose has run
+        ctx.extra.session = session;
+        ctx.extra.actor = session.actor;
         return true;
       },
+      onClose: (ctx) => ctx.extra.session?.end(),
       context: (ctx): GraphQLContext => ({ actor: ctx.extra.actor ?? null, services, memo: new Map() }),
       onError: (_ctx, _id, _payload, errors) =>
         errors.map((error) => formatError(error.toJSON ? error.toJSON() : { message: error.message }, (error as GraphQLError).originalError ?? error, log)),

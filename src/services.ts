@@ -2,6 +2,7 @@ import { DataSource, In } from 'typeorm';
 import { CallLogPubSub } from './activity/call-log.pubsub';
 import { WebhookCallService } from './activity/webhook-call.service';
 import { AccessService } from './auth/access.service';
+import { ACCESS_CHANNEL, AccessWatch } from './auth/access-watch';
 import { IdentityService } from './auth/identity.service';
 import { BlueprintService } from './cms/blueprint.service';
 import { DocumentService } from './cms/document.service';
@@ -21,12 +22,17 @@ export function createServices(dataSource: DataSource, delivery: { sender: HttpS
     connection: { connectionString: (dataSource.options as { url?: string }).url },
     load: (ids) => dataSource.getRepository(WebhookCall).findBy({ id: In(ids) }),
   });
+  const identity = new IdentityService(dataSource);
+  // Access changes arrive on the live log's LISTEN connection: one connection per process.
+  const accessWatch = new AccessWatch(identity);
+  callLog.listen(ACCESS_CHANNEL, accessWatch);
   const webhooks = new WebhookService(dataSource, access);
-  const webhookCalls = new WebhookCallService(dataSource, access, callLog);
+  const webhookCalls = new WebhookCallService(dataSource, access, callLog, accessWatch);
   return {
     dataSource,
     access,
-    identity: new IdentityService(dataSource),
+    identity,
+    accessWatch,
     projects: new ProjectService(dataSource, access),
     blueprints: new BlueprintService(dataSource, access),
     documents: new DocumentService(dataSource, access),

@@ -60,3 +60,41 @@ test('stop() completes every stream', async () => {
   await expect(pending).resolves.toMatchObject({ done: true });
   expect(ps.subscriberCount()).toBe(0);
 });
+
+test('fail() rejects a waiting next() with the error, then the stream is done', async () => {
+  const ps = pubsub();
+  const s = ps.subscribe(P1);
+  const ended = jest.fn();
+  s.onEnd(ended);
+  const pending = s.next();
+  s.fail(new Error('no longer a member'));
+  await expect(pending).rejects.toThrow('no longer a member');
+  await expect(s.next()).resolves.toEqual({ value: undefined, done: true });
+  expect(ps.subscriberCount()).toBe(0);
+  expect(ended).toHaveBeenCalledTimes(1);
+});
+
+test('fail() drops what is buffered: nothing more reaches a subscriber who lost access', async () => {
+  const ps = pubsub();
+  const s = ps.subscribe(P1);
+  ps.publish(P1, call('before'));
+  s.fail(new Error('revoked'));
+  ps.publish(P1, call('after'));
+  await expect(s.next()).rejects.toThrow('revoked');
+  await expect(s.next()).resolves.toEqual({ value: undefined, done: true });
+  s.fail(new Error('again')); // once ended, nothing changes
+  await expect(s.next()).resolves.toEqual({ value: undefined, done: true });
+});
+
+test('onEnd runs once however the stream ends, and at once for an ended one', async () => {
+  const ps = pubsub();
+  const s = ps.subscribe(P1);
+  const ended = jest.fn();
+  s.onEnd(ended);
+  await s.return();
+  await s.return();
+  expect(ended).toHaveBeenCalledTimes(1);
+  const late = jest.fn();
+  s.onEnd(late);
+  expect(late).toHaveBeenCalledTimes(1);
+});

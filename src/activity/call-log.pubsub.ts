@@ -14,6 +14,9 @@ import type { WebhookCall } from '../delivery/webhook-call.entity';
  * connection is down are lost: this is a live view, and the log itself (webhookCalls) is the
  * record.
  *
+ * The same connection carries other channels registered with listen() (access changes, see
+ * src/auth/access-watch.ts), so a process holds one LISTEN connection however many it needs.
+ *
  * The shape (`publish(topic, payload)`, `subscribe(topic, id)`) is the one type-graphql
  * expects of a pubSub; the topic is a project id and the dynamic id an optional webhook id.
  */
@@ -61,8 +64,11 @@ export function parseNotification(payload: string | undefined): Announced | unde
  */
 export class CallStream implements AsyncIterableIterator<WebhookCall> {
   private readonly buffer: WebhookCall[] = [];
-  private waiting: ((result: IteratorResult<WebhookCall>) => void) | undefined;
+  private waiting: { resolve: (result: IteratorResult<WebhookCall>) => void; reject: (error: unknown) => void } | undefined;
   private closed = false;
+  /** Set by fail() when no next() was waiting: the next one rejects with it, once. */
+  private failure: { error: unknown } | undefined;
+  private readonly ended: Array<() => void> = [];
 
   constructor(
     readonly projectId: string,
@@ -77,7 +83,7 @@ export class CallStream implements AsyncIterableIterator<WebhookCall> {
   push(call: WebhookCall): void {
     if (this.closed) return;
     if (this.waiting) {
-      const resolve = this.waiting;
+      const { resolve } = this.waiting;
       this.waiting = undefined;
       resolve({ value: call, done: false });
       return;
@@ -87,21 +93,41 @@ export class CallStream implements AsyncIterableIterator<WebhookCall> {
   }
 
   next(): Promise<IteratorResult<WebhookCall>> {
+    if (this.failure) {
+      const { error } = this.failure;
+      this.failure = undefined;
+      return Promise.reject(error);
+    }
     const value = this.buffer.shift();
     if (value) return Promise.resolve({ value, done: false });
     if (this.closed) return Promise.resolve({ value: undefined, done: true });
-    return new Promise((resolve) => (this.waiting = resolve));
+    return new Promise((resolve, reject) => (this.waiting = { resolve, reject }));
+  }
+
+  /**
+   * Ends the stream with `error` (the subscriber lost access): calls still buffered are
+   * dropped, not handed to someone no longer allowed to see them.
+   */
+  fail(error: unknown): void {
+    if (this.closed) return;
+    const waiting = this.waiting;
+    this.waiting = undefined;
+    this.close();
+    if (waiting) waiting.reject(error);
+    else this.failure = { error };
+  }
+
+  /** `callback` runs once when the stream ends, however it ends. */
+  onEnd(callback: () => void): void {
+    if (this.closed) callback();
+    else this.ended.push(callback);
   }
 
   return(): Promise<IteratorResult<WebhookCall>> {
-    if (!this.closed) {
-      this.closed = true;
-      this.buffer.length = 0;
-      this.onClose(this);
-      const waiting = this.waiting;
-      this.waiting = undefined;
-      waiting?.({ value: undefined, done: true });
-    }
+    const waiting = this.waiting;
+    this.waiting = undefined;
+    this.close();
+    waiting?.resolve({ value: undefined, done: true });
     return Promise.resolve({ value: undefined, done: true });
   }
 
@@ -113,6 +139,25 @@ export class CallStream implements AsyncIterableIterator<WebhookCall> {
   [Symbol.asyncIterator](): this {
     return this;
   }
+
+  private close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.buffer.length = 0;
+    this.onClose(this);
+    for (const callback of this.ended.splice(0)) callback();
+  }
+}
+
+/**
+ * Another channel on the same LISTEN connection. Its batches run in the same serialized order
+ * as the loading and publishing of calls, so a call announced after a change of access is
+ * published only once that change has been acted on.
+ */
+export interface ChannelHandler {
+  notified(payloads: string[]): Promise<void>;
+  /** The connection came back: notifications sent while it was down are lost, so re-check everything. */
+  restored(): Promise<void>;
 }
 
 export class CallLogPubSub {
@@ -123,6 +168,7 @@ export class CallLogPubSub {
   private failures = 0;
   private reconnectTimer: NodeJS.Timeout | undefined;
   private pending: Announced[] = [];
+  private readonly channels = new Map<string, { handler: ChannelHandler; pending: string[]; restored: boolean }>();
   private flushScheduled = false;
   private flushing: Promise<void> = Promise.resolve();
   private log: (line: string) => void = () => undefined;
@@ -149,6 +195,12 @@ export class CallLogPubSub {
     this.client = undefined;
     await client?.end().catch(() => undefined);
     await this.flushing;
+  }
+
+  /** Also LISTEN on `channel` (before start()): one connection per process serves every channel. */
+  listen(channel: string, handler: ChannelHandler): void {
+    if (this.started) throw new Error(`listen(${channel}) after start()`);
+    this.channels.set(channel, { handler, pending: [], restored: false });
   }
 
   subscribe(projectId: string, webhookId?: string | null): CallStream {
@@ -198,7 +250,7 @@ export class CallLogPubSub {
     client.on('notification', (message) => this.notified(message));
     try {
       await client.connect();
-      await client.query(`LISTEN ${CALL_LOG_CHANNEL}`);
+      for (const channel of [CALL_LOG_CHANNEL, ...this.channels.keys()]) await client.query(`LISTEN ${channel}`);
     } catch (error) {
       await client.end().catch(() => undefined);
       throw error;
@@ -229,6 +281,8 @@ export class CallLogPubSub {
           this.failures = 0;
           this.counters.reconnects++;
           this.log('live call log: LISTEN connection restored');
+          for (const channel of this.channels.values()) channel.restored = true;
+          this.schedule();
         },
         (error: Error) => {
           this.failures++;
@@ -241,11 +295,21 @@ export class CallLogPubSub {
   }
 
   private notified(message: Notification): void {
+    const channel = this.channels.get(message.channel);
+    if (channel) {
+      channel.pending.push(message.payload ?? '');
+      this.schedule();
+      return;
+    }
     if (message.channel !== CALL_LOG_CHANNEL) return;
     this.counters.notifications++;
     const announced = parseNotification(message.payload);
     if (!announced || !this.wanted(announced)) return;
     this.pending.push(announced);
+    this.schedule();
+  }
+
+  private schedule(): void {
     if (this.flushScheduled) return;
     this.flushScheduled = true;
     // Serialized, so calls reach subscribers in commit order; notifications that arrive while
@@ -255,6 +319,19 @@ export class CallLogPubSub {
 
   private async flush(): Promise<void> {
     this.flushScheduled = false;
+    // Other channels first (access changes): a call is handed on only after every change
+    // announced before it has been acted on.
+    for (const [name, channel] of this.channels) {
+      const restored = channel.restored;
+      const payloads = channel.pending.splice(0);
+      channel.restored = false;
+      try {
+        if (restored) await channel.handler.restored();
+        if (payloads.length > 0) await channel.handler.notified(payloads);
+      } catch (error) {
+        this.log(`${name}: could not act on ${restored ? 'the reconnect' : `${payloads.length} notification(s)`}: ${(error as Error).message}`);
+      }
+    }
     const batch = this.pending.splice(0).filter((a) => this.wanted(a));
     if (batch.length === 0) return;
     let rows: WebhookCall[];

@@ -1,5 +1,6 @@
 import { DataSource, SelectQueryBuilder } from 'typeorm';
 import { AccessService } from '../auth/access.service';
+import type { AccessWatch } from '../auth/access-watch';
 import type { Actor } from '../auth/actor';
 import { badInput, notFound, requireUuid } from '../common/app-error';
 import { Cursor, decodeCursor, Page, pageSize, toPage } from '../common/pagination';
@@ -21,9 +22,6 @@ export interface WebhookCallFilterData {
   until?: Date | null;
 }
 
-/** A member whose role was lowered keeps a live stream at most this long. */
-export const REAUTHORIZE_AFTER_MS = 15_000;
-
 const ACTION = 'read the webhook log';
 
 /**
@@ -31,13 +29,11 @@ const ACTION = 'read the webhook log';
  * needs ADMIN, like webhooks themselves; a caller outside the project gets NOT_FOUND.
  */
 export class WebhookCallService {
-  /** Public so a test can make a live stream re-check the caller's role on every call. */
-  reauthorizeAfterMs = REAUTHORIZE_AFTER_MS;
-
   constructor(
     private readonly dataSource: DataSource,
     private readonly access: AccessService,
     private readonly callLog: CallLogPubSub,
+    private readonly watch: AccessWatch,
   ) {}
 
   async get(actor: Actor | null, id: string): Promise<WebhookCall> {
@@ -77,19 +73,22 @@ export class WebhookCallService {
 
   /**
    * Calls of the project (optionally of one webhook) committed from now on. The role is
-   * checked before the stream exists, and again while it runs (at most every
-   * `reauthorizeAfterMs`), so a removed member's stream ends with NOT_FOUND or FORBIDDEN.
+   * checked before the stream exists, and again whenever the database announces that the
+   * caller's membership, token or user changed (AccessWatch), so a removed or demoted
+   * member's stream ends with NOT_FOUND or FORBIDDEN within moments, not at the next call.
    */
   async live(actor: Actor | null, projectId: string, webhookId?: string | null): Promise<AsyncIterableIterator<WebhookCall>> {
     const project = requireUuid('projectId', projectId);
     const webhook = webhookId == null ? null : requireUuid('webhookId', webhookId);
-    await this.access.requireRole(actor, project, ProjectRole.ADMIN, ACTION);
-    let checkedAt = Date.now();
-    return guardStream(this.callLog.subscribe(project, webhook), async () => {
-      if (Date.now() - checkedAt < this.reauthorizeAfterMs) return;
-      await this.access.requireRole(actor, project, ProjectRole.ADMIN, ACTION);
-      checkedAt = Date.now();
-    });
+    const caller = this.access.requireActor(actor);
+    return this.watch.openStream(
+      caller,
+      project,
+      async () => {
+        await this.access.requireRole(caller, project, ProjectRole.ADMIN, ACTION);
+      },
+      () => this.callLog.subscribe(project, webhook),
+    );
   }
 
   /** The page query, exposed so a test can EXPLAIN it. */
@@ -124,34 +123,4 @@ export function checkFilter(filter: WebhookCallFilterData | null | undefined): W
   }
   if (f.since && f.until && f.until.getTime() < f.since.getTime()) throw badInput('filter.until', 'must not be before filter.since');
   return checked;
-}
-
-/**
- * `inner`, with `check` run before each value is handed on; when it throws, the stream ends
- * with that error. `return()` reaches `inner` at once (see CallStream).
- */
-function guardStream<T>(inner: AsyncIterableIterator<T>, check: () => Promise<void>): AsyncIterableIterator<T> {
-  return {
-    async next() {
-      const result = await inner.next();
-      if (result.done) return result;
-      try {
-        await check();
-      } catch (error) {
-        await inner.return?.();
-        throw error;
-      }
-      return result;
-    },
-    return() {
-      return inner.return ? inner.return() : Promise.resolve({ value: undefined, done: true });
-    },
-    async throw(error?: unknown) {
-      await inner.return?.();
-      throw error;
-    },
-    [Symbol.asyncIterator]() {
-      return this;
-    },
-  };
 }

@@ -4,4 +4,6 @@ import { User } from '../cms/user.entity';
 export interface Actor {
   user: User;
   isSuperAdmin: boolean;
+  /** The token the caller authenticated with, so a long-lived connection can be re-checked when it is revoked. */
+  tokenId: string;
 }

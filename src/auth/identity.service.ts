@@ -1,4 +1,4 @@
-import { DataSource } from 'typeorm';
+import { DataSource, In, IsNull } from 'typeorm';
 import { AppError, badInput, ErrorCode, notFound } from '../common/app-error';
 import { ApiToken } from '../cms/api-token.entity';
 import { User } from '../cms/user.entity';
@@ -7,18 +7,59 @@ import { generateToken, hashToken } from './tokens';
 
 const EMAIL = /^[^\s@]+@[^\s@]+$/;
 const BOOTSTRAP_EMAIL = 'admin@localhost';
+/** lastUsedAt is kept to the minute: enough to tell a live token from a forgotten one. */
+const TOUCH_EVERY_MS = 60_000;
 
 export class IdentityService {
+  private readonly touching = new Set<Promise<void>>();
+
   constructor(private readonly dataSource: DataSource) {}
 
+  /**
+   * Every request and every WebSocket connection: one indexed lookup, no cache, so a revoked
+   * token is refused by the very next request.
+   */
   async authenticate(token: string | undefined): Promise<Actor | null> {
     if (!token) return null;
     const row = await this.dataSource.getRepository(ApiToken).findOne({
-      where: { tokenHash: hashToken(token) },
+      where: { tokenHash: hashToken(token), revokedAt: IsNull() },
       relations: { user: true },
     });
     if (!row?.user) return null;
-    return { user: row.user, isSuperAdmin: row.user.isSuperAdmin };
+    // The row just read says whether a write is due; most requests need no second statement.
+    if (!row.lastUsedAt || Date.now() - row.lastUsedAt.getTime() >= TOUCH_EVERY_MS) this.touch(row.id);
+    return { user: row.user, isSuperAdmin: row.user.isSuperAdmin, tokenId: row.id };
+  }
+
+  /** What those tokens stand for now, by token id; revoked ones and those of deleted users are missing. One query. */
+  async actorsForTokens(tokenIds: string[]): Promise<Map<string, Actor>> {
+    const rows = tokenIds.length === 0 ? [] : await this.dataSource.getRepository(ApiToken).find({
+      where: { id: In(tokenIds), revokedAt: IsNull() },
+      relations: { user: true },
+    });
+    return new Map(rows.filter((row) => row.user).map((row) => [row.id, { user: row.user!, isSuperAdmin: row.user!.isSuperAdmin, tokenId: row.id }]));
+  }
+
+  /** Resolves once every last-used write started so far has finished (or failed). */
+  async touched(): Promise<void> {
+    await Promise.all([...this.touching]);
+  }
+
+  /**
+   * Records that a token was used, at most once a minute. The condition is also in the
+   * statement, so requests arriving together (or on other processes) still write once.
+   * Fire and forget: the request never waits for it, and a failure only leaves the time a
+   * little old.
+   */
+  private touch(tokenId: string): void {
+    const write = this.dataSource
+      .query(`UPDATE api_token SET last_used_at = now() WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')`, [tokenId])
+      .then(
+        () => undefined,
+        () => undefined,
+      );
+    this.touching.add(write);
+    void write.finally(() => this.touching.delete(write));
   }
 
   /**
@@ -32,11 +73,15 @@ export class IdentityService {
       await m.query('SELECT pg_advisory_xact_lock(4242001)');
       if (configuredToken) {
         const hash = hashToken(configuredToken);
-        if (await m.findOneBy(ApiToken, { tokenHash: hash })) return {};
+        if (await m.findOneBy(ApiToken, { tokenHash: hash, revokedAt: IsNull() })) return {};
         let admin = await m.findOneBy(User, { email: BOOTSTRAP_EMAIL });
         if (!admin) admin = await m.save(m.create(User, { email: BOOTSTRAP_EMAIL, name: 'Administrator', isSuperAdmin: true }));
         // A changed BOOTSTRAP_ADMIN_TOKEN replaces the previous one: that is how it is rotated.
+        // Deleting it ends its open subscriptions on every process (a trigger NOTIFYs them).
         await m.delete(ApiToken, { userId: admin.id, name: 'bootstrap' });
+        // The configured token, revoked through the API, comes back: the operator's setting
+        // wins over a revocation, so rotating it means changing the variable.
+        await m.delete(ApiToken, { tokenHash: hash });
         await m.save(m.create(ApiToken, { userId: admin.id, name: 'bootstrap', tokenHash: hash }));
         return {};
       }
@@ -72,5 +117,28 @@ export class IdentityService {
     const repo = this.dataSource.getRepository(ApiToken);
     const apiToken = await repo.save(repo.create({ userId: ownerId, name: trimmed, tokenHash: hashToken(token) }));
     return { token, apiToken };
+  }
+
+  /** Your own tokens, or (super-admin) any user's; newest first, revoked ones included. */
+  async listApiTokens(actor: Actor, userId: string | undefined): Promise<ApiToken[]> {
+    const ownerId = userId ?? actor.user.id;
+    if (ownerId !== actor.user.id) {
+      // Answered before any lookup, like createApiToken: it says nothing about whether the user exists.
+      if (!actor.isSuperAdmin) throw new AppError(ErrorCode.FORBIDDEN, "Only a super-admin can list other users' tokens");
+      if (!(await this.dataSource.getRepository(User).findOneBy({ id: ownerId }))) throw notFound('User');
+    }
+    return this.dataSource.getRepository(ApiToken).find({ where: { userId: ownerId }, order: { createdAt: 'DESC', id: 'DESC' } });
+  }
+
+  /**
+   * By its owner or a super-admin; anyone else's token answers NOT_FOUND, exactly like a
+   * missing id, so token ids cannot be probed. Revoking again keeps the first revocation time.
+   */
+  async revokeApiToken(actor: Actor, id: string): Promise<boolean> {
+    const repo = this.dataSource.getRepository(ApiToken);
+    const token = await repo.findOneBy({ id });
+    if (!token || (token.userId !== actor.user.id && !actor.isSuperAdmin)) throw notFound('API token');
+    await repo.update({ id, revokedAt: IsNull() }, { revokedAt: () => 'now()' });
+    return true;
   }
 }
