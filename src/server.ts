@@ -9,6 +9,7 @@ import { WebSocketServer } from 'ws';
 import { bearerToken } from './auth/tokens';
 import type { GraphQLContext } from './graphql/context';
 import { formatError } from './graphql/format-error';
+import { createLoaders } from './graphql/loaders';
 import type { Services } from './services';
 
 export interface HttpServer {
@@ -46,7 +47,8 @@ export async function startHttpServer(options: {
         ctx.extra.actor = actor;
         return true;
       },
-      context: (ctx): GraphQLContext => ({ actor: ctx.extra.actor ?? null, services, memo: new Map() }),
+      // Loaders batch but do not cache here: a subscription's context outlives any one result.
+      context: (ctx): GraphQLContext => ({ actor: ctx.extra.actor ?? null, services, loaders: createLoaders(services.dataSource, { cache: false }) }),
       onError: (_ctx, _id, _payload, errors) =>
         errors.map((error) => formatError(error.toJSON ? error.toJSON() : { message: error.message }, (error as GraphQLError).originalError ?? error, log)),
     },
@@ -83,7 +85,7 @@ export async function startHttpServer(options: {
       context: async ({ req }) => ({
         actor: await services.identity.authenticate(bearerToken(req.headers.authorization)),
         services,
-        memo: new Map(),
+        loaders: createLoaders(services.dataSource),
       }),
     }),
   );
