@@ -13,6 +13,8 @@ export interface Config {
   dataDir: string;
   bootstrapAdminToken: string | undefined;
   role: ProcessRole;
+  /** PostgreSQL statement_timeout of every pooled connection; 0 = none. Migrations run without it. */
+  statementTimeoutMs: number;
   webhook: {
     allowedCidrs: string[];
     timeoutMs: number;
@@ -154,6 +156,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, isValidCidr: (cidr: string) =
     dataDir: path.resolve(env.DATA_DIR && env.DATA_DIR.trim() !== '' ? env.DATA_DIR : './.data'),
     bootstrapAdminToken: bootstrap === '' ? undefined : bootstrap,
     role: role(env),
+    statementTimeoutMs: integer(env, 'DATABASE_STATEMENT_TIMEOUT_MS', 15_000, 0, 3_600_000),
     webhook: {
       allowedCidrs: cidrs(env, isValidCidr),
       timeoutMs: integer(env, 'WEBHOOK_TIMEOUT_MS', 10_000, 1, 600_000),
