@@ -71,7 +71,13 @@ export async function startApp(config: Config, log: (line: string) => void = con
   if (config.role !== 'worker') {
     // The live call log (webhookCallLogged) LISTENs on its own connection; only API processes serve it.
     await services.callLog.start(log);
-    http = await startHttpServer({ schema: buildAppSchema(services.callLog), services, port: config.port, log });
+    http = await startHttpServer({
+      schema: buildAppSchema(services.callLog),
+      services,
+      port: config.port,
+      log,
+      limits: { graphql: config.graphqlLimits },
+    });
     log(`GraphQL on http://localhost:${http.port}/graphql (subscriptions: ws on the same path), health on /healthz`);
   }
 

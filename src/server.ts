@@ -7,9 +7,11 @@ import { GraphQLError, GraphQLSchema } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import { bearerToken } from './auth/tokens';
+import type { QueryLimits } from './config/config';
 import type { GraphQLContext } from './graphql/context';
 import { formatError } from './graphql/format-error';
 import { createLoaders } from './graphql/loaders';
+import { checkSubscribe, costLimitPlugin, limitRules } from './graphql/query-limits';
 import type { Services } from './services';
 
 export interface HttpServer {
@@ -26,8 +28,10 @@ export async function startHttpServer(options: {
   port: number;
   host?: string;
   log: (line: string) => void;
+  limits: { graphql: QueryLimits };
 }): Promise<HttpServer> {
-  const { schema, services, log } = options;
+  const { schema, services, log, limits } = options;
+  const rules = limitRules(limits.graphql);
   const app = express();
   const server = http.createServer(app);
   let draining = false;
@@ -36,6 +40,7 @@ export async function startHttpServer(options: {
   const wsCleanup = useServer<{ authorization?: string }, { actor?: GraphQLContext['actor'] }>(
     {
       schema,
+      onSubscribe: (_ctx, _id, payload) => checkSubscribe(schema, limits.graphql, rules, payload),
       // Subscriptions authenticate once, with the same bearer value as HTTP requests.
       onConnect: async (ctx) => {
         const raw = ctx.connectionParams?.authorization;
@@ -62,7 +67,10 @@ export async function startHttpServer(options: {
     // main.ts owns SIGTERM/SIGINT and stops everything in order; Apollo's own handler would race it.
     stopOnTerminationSignals: false,
     introspection: true,
+    parseOptions: { maxTokens: limits.graphql.maxTokens },
+    validationRules: rules,
     plugins: [
+      costLimitPlugin(limits.graphql.maxCost),
       ApolloServerPluginDrainHttpServer({ httpServer: server }),
       { async serverWillStart() { return { async drainServer() { await wsCleanup.dispose(); } }; } },
     ],

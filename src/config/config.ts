@@ -7,12 +7,23 @@ import path from 'node:path';
  */
 export type ProcessRole = 'api' | 'worker' | 'all';
 
+/** What one GraphQL operation may ask for (src/graphql/query-limits.ts enforces them). */
+export interface QueryLimits {
+  maxDepth: number;
+  maxAliases: number;
+  maxTokens: number;
+  maxDirectives: number;
+  /** A list costs its `first` (or an assumed size) times its fields; see README "Limits". */
+  maxCost: number;
+}
+
 export interface Config {
   port: number;
   databaseUrl: string | undefined;
   dataDir: string;
   bootstrapAdminToken: string | undefined;
   role: ProcessRole;
+  graphqlLimits: QueryLimits;
   /** PostgreSQL statement_timeout of every pooled connection; 0 = none. Migrations run without it. */
   statementTimeoutMs: number;
   webhook: {
@@ -156,6 +167,13 @@ export function loadConfig(env: NodeJS.ProcessEnv, isValidCidr: (cidr: string) =
     dataDir: path.resolve(env.DATA_DIR && env.DATA_DIR.trim() !== '' ? env.DATA_DIR : './.data'),
     bootstrapAdminToken: bootstrap === '' ? undefined : bootstrap,
     role: role(env),
+    graphqlLimits: {
+      maxDepth: integer(env, 'GRAPHQL_MAX_DEPTH', 10, 1, 1000),
+      maxAliases: integer(env, 'GRAPHQL_MAX_ALIASES', 30, 0, 100_000),
+      maxTokens: integer(env, 'GRAPHQL_MAX_TOKENS', 2000, 100, 1_000_000),
+      maxDirectives: integer(env, 'GRAPHQL_MAX_DIRECTIVES', 50, 0, 100_000),
+      maxCost: integer(env, 'GRAPHQL_MAX_COST', 10_000, 100, 100_000_000),
+    },
     statementTimeoutMs: integer(env, 'DATABASE_STATEMENT_TIMEOUT_MS', 15_000, 0, 3_600_000),
     webhook: {
       allowedCidrs: cidrs(env, isValidCidr),

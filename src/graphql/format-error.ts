@@ -1,6 +1,7 @@
-import { GraphQLFormattedError } from 'graphql';
+import { GraphQLError, GraphQLFormattedError } from 'graphql';
 import { unwrapResolverError } from '@apollo/server/errors';
 import { AppError, ErrorCode } from '../common/app-error';
+import { tokenLimitError } from './query-limits';
 
 /** Codes Apollo and graphql-js assign themselves (parse, validation, variable coercion). */
 const FRAMEWORK_CODES = new Set(['GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAILED', 'BAD_USER_INPUT', 'PERSISTED_QUERY_NOT_FOUND', 'PERSISTED_QUERY_NOT_SUPPORTED', 'OPERATION_RESOLUTION_FAILURE', 'BAD_REQUEST']);
@@ -12,13 +13,17 @@ const FRAMEWORK_CODES = new Set(['GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAI
  */
 export function formatError(formatted: GraphQLFormattedError, error: unknown, log: (line: string) => void = console.error): GraphQLFormattedError {
   const original = unwrapResolverError(error);
-  if (original instanceof AppError) {
-    const code: ErrorCode = original.code;
+  // A refusal from a validation rule or a plugin arrives wrapped by Apollo (no path to unwrap by).
+  const wrapped = error instanceof GraphQLError && error.originalError instanceof AppError ? error.originalError : undefined;
+  const appError =
+    original instanceof AppError ? original : (wrapped ?? (formatted.extensions?.code === 'GRAPHQL_PARSE_FAILED' ? tokenLimitError(formatted.message) : undefined));
+  if (appError) {
+    const code: ErrorCode = appError.code;
     return {
-      message: original.message,
+      message: appError.message,
       locations: formatted.locations,
       path: formatted.path,
-      extensions: { code, ...(original.field ? { field: original.field } : {}) },
+      extensions: { code, ...(appError.field ? { field: appError.field } : {}) },
     };
   }
   const code = formatted.extensions?.code;
