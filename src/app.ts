@@ -76,7 +76,7 @@ export async function startApp(config: Config, log: (line: string) => void = con
       services,
       port: config.port,
       log,
-      limits: { graphql: config.graphqlLimits },
+      limits: { graphql: config.graphqlLimits, websocket: config.websocket },
     });
     log(`GraphQL on http://localhost:${http.port}/graphql (subscriptions: ws on the same path), health on /healthz`);
   }

@@ -7,11 +7,12 @@ import { GraphQLError, GraphQLSchema } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import { bearerToken } from './auth/tokens';
-import type { QueryLimits } from './config/config';
+import type { QueryLimits, WebSocketLimits } from './config/config';
 import type { GraphQLContext } from './graphql/context';
 import { formatError } from './graphql/format-error';
 import { createLoaders } from './graphql/loaders';
 import { checkSubscribe, costLimitPlugin, limitRules } from './graphql/query-limits';
+import { gateUpgrades } from './graphql/ws-gate';
 import type { Services } from './services';
 
 export interface HttpServer {
@@ -28,7 +29,7 @@ export async function startHttpServer(options: {
   port: number;
   host?: string;
   log: (line: string) => void;
-  limits: { graphql: QueryLimits };
+  limits: { graphql: QueryLimits; websocket: WebSocketLimits };
 }): Promise<HttpServer> {
   const { schema, services, log, limits } = options;
   const rules = limitRules(limits.graphql);
@@ -36,10 +37,13 @@ export async function startHttpServer(options: {
   const server = http.createServer(app);
   let draining = false;
 
-  const wsServer = new WebSocketServer({ server, path: '/graphql' });
+  // A message over maxPayload closes the socket with 1009 before it is buffered (ws's default is 100 MiB).
+  const wsServer = new WebSocketServer({ noServer: true, maxPayload: limits.websocket.maxPayloadBytes });
+  gateUpgrades(server, wsServer, { path: '/graphql', ...limits.websocket, isDraining: () => draining });
   const wsCleanup = useServer<{ authorization?: string }, { actor?: GraphQLContext['actor'] }>(
     {
       schema,
+      connectionInitWaitTimeout: limits.websocket.initTimeoutMs,
       onSubscribe: (_ctx, _id, payload) => checkSubscribe(schema, limits.graphql, rules, payload),
       // Subscriptions authenticate once, with the same bearer value as HTTP requests.
       onConnect: async (ctx) => {

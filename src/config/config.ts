@@ -17,6 +17,14 @@ export interface QueryLimits {
   maxCost: number;
 }
 
+export interface WebSocketLimits {
+  maxPayloadBytes: number;
+  /** A socket that has not sent connection_init by then is closed with 4408. */
+  initTimeoutMs: number;
+  maxConnections: number;
+  maxConnectionsPerAddress: number;
+}
+
 export interface Config {
   port: number;
   databaseUrl: string | undefined;
@@ -24,6 +32,7 @@ export interface Config {
   bootstrapAdminToken: string | undefined;
   role: ProcessRole;
   graphqlLimits: QueryLimits;
+  websocket: WebSocketLimits;
   /** PostgreSQL statement_timeout of every pooled connection; 0 = none. Migrations run without it. */
   statementTimeoutMs: number;
   webhook: {
@@ -173,6 +182,12 @@ export function loadConfig(env: NodeJS.ProcessEnv, isValidCidr: (cidr: string) =
       maxTokens: integer(env, 'GRAPHQL_MAX_TOKENS', 2000, 100, 1_000_000),
       maxDirectives: integer(env, 'GRAPHQL_MAX_DIRECTIVES', 50, 0, 100_000),
       maxCost: integer(env, 'GRAPHQL_MAX_COST', 10_000, 100, 100_000_000),
+    },
+    websocket: {
+      maxPayloadBytes: integer(env, 'WS_MAX_PAYLOAD_BYTES', 256 * 1024, 4096, 100 * 1024 * 1024),
+      initTimeoutMs: integer(env, 'WS_INIT_TIMEOUT_MS', 5_000, 10, 600_000),
+      maxConnections: integer(env, 'WS_MAX_CONNECTIONS', 1000, 1, 1_000_000),
+      maxConnectionsPerAddress: integer(env, 'WS_MAX_CONNECTIONS_PER_ADDRESS', 50, 1, 1_000_000),
     },
     statementTimeoutMs: integer(env, 'DATABASE_STATEMENT_TIMEOUT_MS', 15_000, 0, 3_600_000),
     webhook: {
