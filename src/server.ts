@@ -10,6 +10,7 @@ import { bearerToken } from './auth/tokens';
 import type { QueryLimits, WebSocketLimits } from './config/config';
 import type { GraphQLContext } from './graphql/context';
 import { formatError } from './graphql/format-error';
+import { HTTP_BODY_LIMIT_BYTES, httpErrorHandler, requireJsonBody } from './graphql/http-errors';
 import { createLoaders } from './graphql/loaders';
 import { checkSubscribe, costLimitPlugin, limitRules } from './graphql/query-limits';
 import { gateUpgrades } from './graphql/ws-gate';
@@ -92,7 +93,8 @@ export async function startHttpServer(options: {
   });
   app.use(
     '/graphql',
-    express.json({ limit: '2mb' }),
+    requireJsonBody(),
+    express.json({ limit: HTTP_BODY_LIMIT_BYTES }),
     expressMiddleware(apollo, {
       context: async ({ req }) => ({
         actor: await services.identity.authenticate(bearerToken(req.headers.authorization)),
@@ -101,6 +103,7 @@ export async function startHttpServer(options: {
       }),
     }),
   );
+  app.use(httpErrorHandler(log));
 
   await new Promise<void>((resolve) => server.listen(options.port, options.host ?? '0.0.0.0', resolve));
   const port = (server.address() as import('node:net').AddressInfo).port;

@@ -30,6 +30,12 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown, lo
   if (typeof code === 'string' && FRAMEWORK_CODES.has(code)) {
     return { message: formatted.message, locations: formatted.locations, path: formatted.path, extensions: { code } };
   }
+  // Apollo refuses some requests (a persisted-query hash that does not match, an unknown
+  // version) with a 4xx status but no code: they are the client's mistake, not ours.
+  const status = (error as GraphQLError | undefined)?.extensions?.http as { status?: number } | undefined;
+  if ((code === undefined || code === 'INTERNAL_SERVER_ERROR') && status?.status !== undefined && status.status >= 400 && status.status < 500 && !formatted.path) {
+    return { message: formatted.message, extensions: { code: 'BAD_REQUEST' } };
+  }
   const name = original instanceof Error ? original.name : typeof original;
   log(`internal error in ${formatted.path?.join('.') ?? 'request'}: ${name}: ${original instanceof Error ? original.message.slice(0, 200) : ''}`);
   return { message: 'Internal server error', path: formatted.path, extensions: { code: 'INTERNAL_SERVER_ERROR' } };

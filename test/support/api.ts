@@ -47,8 +47,8 @@ export function testConfig(databaseUrl: string, overrides: Partial<NodeJS.Proces
   );
 }
 
-/** A server on a random loopback port with a fresh database of its own. */
-export async function startTestApi(env: Partial<NodeJS.ProcessEnv> = {}, databaseUrl?: string): Promise<TestApi> {
+/** A server on a random loopback port with a fresh database of its own; `log` receives what the app logs. */
+export async function startTestApi(env: Partial<NodeJS.ProcessEnv> = {}, databaseUrl?: string, log: (line: string) => void = () => undefined): Promise<TestApi> {
   let url = databaseUrl;
   if (!url) {
     const db = await createTestDatabase('api');
@@ -56,7 +56,7 @@ export async function startTestApi(env: Partial<NodeJS.ProcessEnv> = {}, databas
     await db.dataSource.destroy();
   }
   const config = testConfig(url, env);
-  const app = await startApp(config, () => undefined);
+  const app = await startApp(config, log);
   const endpoint = `http://127.0.0.1:${app.http!.port}/graphql`;
   const gql = async (token: string | null, query: string, variables?: Record<string, unknown>, operationName?: string) => {
     const res = await fetch(endpoint, {
