@@ -9,6 +9,9 @@ export interface UpgradeGateOptions {
   isDraining(): boolean;
 }
 
+/** How long a client that sent an oversized message has to finish the close handshake. */
+const OVERSIZE_GRACE_MS = 2000;
+
 export interface UpgradeGate {
   /** Sockets admitted and not yet closed, handshakes in progress included. */
   open(): number;
@@ -56,7 +59,22 @@ export function gateUpgrades(server: Server, wss: WebSocketServer, options: Upgr
       if (left > 0) perAddress.set(address, left);
       else perAddress.delete(address);
     });
-    wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      wss.emit('connection', ws, req);
+      // ws emits 'error' for a client's protocol error after closing with the code that names
+      // it (1009 too big, 1007 bad UTF-8…). graphql-ws prints each one to stderr as an internal
+      // error with its stack: a line per attempt, for the client's mistake. Handled here instead.
+      ws.removeAllListeners('error');
+      ws.on('error', (error: Error & { code?: string }) => {
+        if (error.code !== 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') return;
+        // After 1009 ws resumes the socket and drops what still arrives until the close
+        // handshake times out (30 s): reading at line rate for nothing. Stop reading (this tick
+        // runs after ws's resume), so TCP makes the client wait, and cut it off after a grace.
+        process.nextTick(() => socket.pause());
+        const timer = setTimeout(() => socket.destroy(), OVERSIZE_GRACE_MS);
+        socket.once('close', () => clearTimeout(timer));
+      });
+    });
   });
 
   return { open: () => total };

@@ -140,10 +140,13 @@ describe('2. WebSocket', () => {
   const maxPayload = 256 * 1024;
 
   test('a message over WS_MAX_PAYLOAD_BYTES closes the socket with 1009 before anything else; the server stays up', async () => {
+    const before = logged.length + consoleLines.length;
     const ws = await openSocket(api.url);
     const code = closed(ws);
     ws.send(JSON.stringify({ type: 'connection_init', payload: { padding: 'x'.repeat(maxPayload) } }));
     expect(await code).toBe(1009);
+    // The client's mistake, not an internal error: nothing printed.
+    expect(logged.length + consoleLines.length).toBe(before);
     const after = await initialised(viewer);
     after.close();
     expect((await fetch(api.url.replace('/graphql', '/healthz'))).status).toBe(200);

@@ -1,5 +1,5 @@
 import crypto from 'node:crypto';
-import { measureFlood } from '../../bench/ws-flood';
+import { measureFlood, warmUp } from '../../bench/ws-flood';
 import { createTestDatabase } from '../support/database';
 import { ServerProcess, spawnServer } from '../support/processes';
 
@@ -18,6 +18,7 @@ beforeAll(async () => {
   server = spawnServer({ DATABASE_URL: db.url, PORT: '0', ROLE: 'api', BOOTSTRAP_ADMIN_TOKEN: `flood-${crypto.randomBytes(12).toString('hex')}` });
   await server.waitFor(/GraphQL on http:\/\/localhost:(\d+)\/graphql/, 30_000);
   port = Number(/GraphQL on http:\/\/localhost:(\d+)\/graphql/.exec(server.output())![1]);
+  await warmUp(port);
 });
 
 afterAll(async () => {
