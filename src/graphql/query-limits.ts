@@ -31,10 +31,17 @@ import type { QueryLimits } from '../config/config';
 export const UNPAGED_LIST_SIZE = 100;
 /** Lists stored inside a row (headers, blueprint fields): no query of their own. */
 export const EMBEDDED_LIST_SIZE = 10;
-/** A count reads the whole filtered log, however small the page it comes with. */
-export const TOTAL_COUNT_COST = 100;
-/** The whole schema, built in memory; graphql-js's own rule bounds how deep it can nest. */
-export const SCHEMA_INTROSPECTION_COST = 500;
+/**
+ * A count reads the whole filtered log, however small the page it comes with, and aliased
+ * counts run side by side, each on its own pooled connection: at most 10 in one request.
+ */
+export const TOTAL_COUNT_COST = 1000;
+/**
+ * The whole schema, described in memory: graphql-js answers it in one synchronous stretch
+ * (several aliases of it too), during which nothing else is served. At most 2 in one request;
+ * its nesting is bounded by graphql-js's own MaxIntrospectionDepthRule.
+ */
+export const SCHEMA_INTROSPECTION_COST = 4000;
 /** Expanding fragments past this many fields is refused without finishing the count. */
 const MAX_QUERY_NODES = 10_000;
 
