@@ -46,4 +46,4 @@ test('every pooled connection cancels a statement after the timeout; the start w
   } finally {
     await app.stop();
   }
-});
+}, 60_000);
