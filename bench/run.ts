@@ -1,14 +1,16 @@
 import 'reflect-metadata';
 import { burst } from './burst';
 import { logPages } from './log-pages';
+import { queryLoad } from './query-load';
 import { type Benchmark, type DatabaseServer, loadLine, startDatabaseServer } from './support';
+import { wsFlood } from './ws-flood';
 
 /**
  * `npm run bench` runs every benchmark; `node dist/bench/run.js burst` runs one.
  * Options are `--name=value` flags or BENCH_* variables (see bench/README.md).
  * Benchmarks are run on purpose, never from the test suite: they take minutes and load the machine.
  */
-const BENCHMARKS: Benchmark[] = [burst, logPages];
+const BENCHMARKS: Benchmark[] = [burst, logPages, queryLoad, wsFlood];
 
 const log = (line: string) => console.log(line);
 
@@ -16,6 +18,7 @@ function usage(): string {
   return [
     'usage: node dist/bench/run.js [name ...] [--saves=N] [--save-concurrency=N] [--endpoint-concurrency=N] [--idle-saves=N]',
     '                              [--log-rows=N] [--depth=N] [--reps=N] [--stall-ms=N]',
+    '                              [--load-seconds=N] [--load-log-rows=N] [--flood-clients=N] [--flood-mb=N]',
     ...BENCHMARKS.map((b) => `  ${b.name.padEnd(10)} ${b.description}`),
   ].join('\n');
 }

@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { DataSource } from 'typeorm';
+import { DataSource, MigrationExecutor } from 'typeorm';
 import type { Config } from './config/config';
 import { createDataSource, ensureDatabase } from './db/data-source';
 import { createWebhookSender, DeliveryWorker, startDeliveryWorker } from './delivery/delivery.worker';
@@ -35,7 +35,7 @@ async function resolveDatabase(config: Config, log: (line: string) => void): Pro
 export async function startApp(config: Config, log: (line: string) => void = console.log): Promise<RunningApp> {
   const { url, embedded } = await resolveDatabase(config, log);
   await ensureDatabase(url);
-  const dataSource = createDataSource(url);
+  const dataSource = createDataSource(url, { statementTimeoutMs: config.statementTimeoutMs });
   await dataSource.initialize();
   // Several processes may start together on one database: one runs the migrations at a time.
   // The lock belongs to a session, so it is taken and released on one dedicated connection,
@@ -43,11 +43,20 @@ export async function startApp(config: Config, log: (line: string) => void = con
   const lock = dataSource.createQueryRunner();
   await lock.connect();
   try {
+    // Waiting for another process's migrations, and the migrations themselves, may take longer
+    // than DATABASE_STATEMENT_TIMEOUT_MS: neither is a runaway query. RESET restores the
+    // connection's own value before it goes back to the pool.
+    await lock.query('SET statement_timeout = 0');
     await lock.query('SELECT pg_advisory_lock(4242000)');
-    const applied = await dataSource.runMigrations({ transaction: 'all' });
+    const migrations = new MigrationExecutor(dataSource, lock);
+    migrations.transaction = 'all';
+    const applied = await migrations.executePendingMigrations();
     if (applied.length > 0) log(`applied ${applied.length} migration(s): ${applied.map((m) => m.name).join(', ')}`);
   } finally {
-    await lock.query('SELECT pg_advisory_unlock(4242000)').finally(() => lock.release());
+    await lock
+      .query('SELECT pg_advisory_unlock(4242000)')
+      .then(() => lock.query('RESET statement_timeout'))
+      .finally(() => lock.release());
   }
 
   // One guarded, keep-alive sender for the sends people trigger (replay, test); the worker has its own.
@@ -65,7 +74,13 @@ export async function startApp(config: Config, log: (line: string) => void = con
   if (config.role !== 'worker') {
     // The live call log (webhookCallLogged) LISTENs on its own connection; only API processes serve it.
     await services.callLog.start(log);
-    http = await startHttpServer({ schema: buildAppSchema(services.callLog), services, port: config.port, log });
+    http = await startHttpServer({
+      schema: buildAppSchema(services.callLog),
+      services,
+      port: config.port,
+      log,
+      limits: { graphql: config.graphqlLimits, websocket: config.websocket },
+    });
     log(`GraphQL on http://localhost:${http.port}/graphql (subscriptions: ws on the same path), health on /healthz`);
   }
 

@@ -8,10 +8,15 @@ import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import type { Session } from './auth/access-watch';
 import { bearerToken } from './auth/tokens';
+import type { QueryLimits, WebSocketLimits } from './config/config';
 import { isDatabaseUnavailable } from './db/errors';
 import type { GraphQLContext } from './graphql/context';
 import { formatError } from './graphql/format-error';
+import { HTTP_BODY_LIMIT_BYTES, httpErrorHandler, requireJsonBody } from './graphql/http-errors';
+import { createLoaders } from './graphql/loaders';
+import { checkSubscribe, costLimitPlugin, limitRules } from './graphql/query-limits';
 import { orUnavailable, unavailableStatusPlugin } from './graphql/unavailable';
+import { gateUpgrades } from './graphql/ws-gate';
 import type { Services } from './services';
 
 export interface HttpServer {
@@ -28,16 +33,22 @@ export async function startHttpServer(options: {
   port: number;
   host?: string;
   log: (line: string) => void;
+  limits: { graphql: QueryLimits; websocket: WebSocketLimits };
 }): Promise<HttpServer> {
-  const { schema, services, log } = options;
+  const { schema, services, log, limits } = options;
+  const rules = limitRules(limits.graphql);
   const app = express();
   const server = http.createServer(app);
   let draining = false;
 
-  const wsServer = new WebSocketServer({ server, path: '/graphql' });
+  // A message over maxPayload closes the socket with 1009 before it is buffered (ws's default is 100 MiB).
+  const wsServer = new WebSocketServer({ noServer: true, maxPayload: limits.websocket.maxPayloadBytes });
+  gateUpgrades(server, wsServer, { path: '/graphql', ...limits.websocket, isDraining: () => draining });
   const wsCleanup = useServer<{ authorization?: string }, { actor?: GraphQLContext['actor']; session?: Session }>(
     {
       schema,
+      connectionInitWaitTimeout: limits.websocket.initTimeoutMs,
+      onSubscribe: (_ctx, _id, payload) => checkSubscribe(schema, limits.graphql, rules, payload),
       // Subscriptions authenticate once, with the same bearer value as HTTP requests; the
       // session stays watched, so revoking the token closes the connection (AccessWatch).
       onConnect: async (ctx) => {
@@ -64,7 +75,8 @@ export async function startHttpServer(options: {
         return true;
       },
       onClose: (ctx) => ctx.extra.session?.end(),
-      context: (ctx): GraphQLContext => ({ actor: ctx.extra.actor ?? null, services, memo: new Map() }),
+      // Loaders batch but do not cache here: a subscription's context outlives any one result.
+      context: (ctx): GraphQLContext => ({ actor: ctx.extra.actor ?? null, services, loaders: createLoaders(services.dataSource, { cache: false }) }),
       onError: (_ctx, _id, _payload, errors) =>
         errors.map((error) => formatError(error.toJSON ? error.toJSON() : { message: error.message }, (error as GraphQLError).originalError ?? error, log)),
     },
@@ -78,7 +90,10 @@ export async function startHttpServer(options: {
     // main.ts owns SIGTERM/SIGINT and stops everything in order; Apollo's own handler would race it.
     stopOnTerminationSignals: false,
     introspection: true,
+    parseOptions: { maxTokens: limits.graphql.maxTokens },
+    validationRules: rules,
     plugins: [
+      costLimitPlugin(limits.graphql.maxCost),
       ApolloServerPluginDrainHttpServer({ httpServer: server }),
       { async serverWillStart() { return { async drainServer() { await wsCleanup.dispose(); } }; } },
       unavailableStatusPlugin,
@@ -97,15 +112,17 @@ export async function startHttpServer(options: {
   });
   app.use(
     '/graphql',
-    express.json({ limit: '2mb' }),
+    requireJsonBody(),
+    express.json({ limit: HTTP_BODY_LIMIT_BYTES }),
     expressMiddleware(apollo, {
       context: async ({ req }) => ({
         actor: await orUnavailable(() => services.identity.authenticate(bearerToken(req.headers.authorization))),
         services,
-        memo: new Map(),
+        loaders: createLoaders(services.dataSource),
       }),
     }),
   );
+  app.use(httpErrorHandler(log));
 
   await new Promise<void>((resolve) => server.listen(options.port, options.host ?? '0.0.0.0', resolve));
   const port = (server.address() as import('node:net').AddressInfo).port;

@@ -114,7 +114,7 @@ export class DocumentResolver {
 
   /** The caller already passed the document's project check, so its blueprint is readable too. */
   @FieldResolver(() => BlueprintType)
-  async blueprint(@Root() document: Document, @Ctx() ctx: GraphQLContext): Promise<Blueprint> {
-    return ctx.services.dataSource.getRepository(Blueprint).findOneByOrFail({ id: document.blueprintId });
+  blueprint(@Root() document: Document, @Ctx() ctx: GraphQLContext): Promise<Blueprint> {
+    return ctx.loaders.blueprint.load(document.blueprintId);
   }
 }

@@ -9,6 +9,8 @@ export enum ErrorCode {
   BAD_USER_INPUT = 'BAD_USER_INPUT',
   /** The database cannot be reached: nothing was decided, the same request may succeed later (HTTP 503). */
   SERVICE_UNAVAILABLE = 'SERVICE_UNAVAILABLE',
+  /** An operation over a limit of src/graphql/query-limits.ts; the message names the limit. */
+  QUERY_TOO_COMPLEX = 'QUERY_TOO_COMPLEX',
 }
 
 export class AppError extends Error {

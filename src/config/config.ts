@@ -7,12 +7,34 @@ import path from 'node:path';
  */
 export type ProcessRole = 'api' | 'worker' | 'all';
 
+/** What one GraphQL operation may ask for (src/graphql/query-limits.ts enforces them). */
+export interface QueryLimits {
+  maxDepth: number;
+  maxAliases: number;
+  maxTokens: number;
+  maxDirectives: number;
+  /** A list costs its `first` (or an assumed size) times its fields; see README "Limits". */
+  maxCost: number;
+}
+
+export interface WebSocketLimits {
+  maxPayloadBytes: number;
+  /** A socket that has not sent connection_init by then is closed with 4408. */
+  initTimeoutMs: number;
+  maxConnections: number;
+  maxConnectionsPerAddress: number;
+}
+
 export interface Config {
   port: number;
   databaseUrl: string | undefined;
   dataDir: string;
   bootstrapAdminToken: string | undefined;
   role: ProcessRole;
+  graphqlLimits: QueryLimits;
+  websocket: WebSocketLimits;
+  /** PostgreSQL statement_timeout of every pooled connection; 0 = none. Migrations run without it. */
+  statementTimeoutMs: number;
   webhook: {
     allowedCidrs: string[];
     timeoutMs: number;
@@ -154,6 +176,20 @@ export function loadConfig(env: NodeJS.ProcessEnv, isValidCidr: (cidr: string) =
     dataDir: path.resolve(env.DATA_DIR && env.DATA_DIR.trim() !== '' ? env.DATA_DIR : './.data'),
     bootstrapAdminToken: bootstrap === '' ? undefined : bootstrap,
     role: role(env),
+    graphqlLimits: {
+      maxDepth: integer(env, 'GRAPHQL_MAX_DEPTH', 10, 1, 1000),
+      maxAliases: integer(env, 'GRAPHQL_MAX_ALIASES', 30, 0, 100_000),
+      maxTokens: integer(env, 'GRAPHQL_MAX_TOKENS', 2000, 100, 1_000_000),
+      maxDirectives: integer(env, 'GRAPHQL_MAX_DIRECTIVES', 50, 0, 100_000),
+      maxCost: integer(env, 'GRAPHQL_MAX_COST', 10_000, 100, 100_000_000),
+    },
+    websocket: {
+      maxPayloadBytes: integer(env, 'WS_MAX_PAYLOAD_BYTES', 256 * 1024, 4096, 100 * 1024 * 1024),
+      initTimeoutMs: integer(env, 'WS_INIT_TIMEOUT_MS', 5_000, 10, 600_000),
+      maxConnections: integer(env, 'WS_MAX_CONNECTIONS', 1000, 1, 1_000_000),
+      maxConnectionsPerAddress: integer(env, 'WS_MAX_CONNECTIONS_PER_ADDRESS', 50, 1, 1_000_000),
+    },
+    statementTimeoutMs: integer(env, 'DATABASE_STATEMENT_TIMEOUT_MS', 15_000, 0, 3_600_000),
     webhook: {
       allowedCidrs: cidrs(env, isValidCidr),
       timeoutMs: integer(env, 'WEBHOOK_TIMEOUT_MS', 10_000, 1, 600_000),

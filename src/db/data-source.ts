@@ -6,7 +6,7 @@ import { ENTITIES, SUBSCRIBERS } from './entities';
 /** Migrations are compiled next to the sources (dist/migrations) and loaded from there. */
 const MIGRATIONS_GLOB = path.join(__dirname, '..', '..', 'migrations', '*.{js,ts}');
 
-export function createDataSource(url: string, options: { poolSize?: number; applicationName?: string } = {}): DataSource {
+export function createDataSource(url: string, options: { poolSize?: number; applicationName?: string; statementTimeoutMs?: number } = {}): DataSource {
   return new DataSource({
     type: 'postgres',
     url,
@@ -21,6 +21,9 @@ export function createDataSource(url: string, options: { poolSize?: number; appl
     applicationName: options.applicationName ?? 'cms-webhooks',
     // TypeORM's query log prints parameters, which can hold header values: errors are logged by the API layer.
     logging: false,
+    // Sent at connect, so every pooled connection has it: one runaway statement cannot hold a
+    // connection (and the pool) for ever. app.ts lifts it for the migrations' own connection.
+    extra: options.statementTimeoutMs ? { statement_timeout: options.statementTimeoutMs } : {},
   });
 }
 

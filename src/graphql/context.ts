@@ -1,12 +1,13 @@
 import type { Actor } from '../auth/actor';
 import type { Services } from '../services';
+import type { Loaders } from './loaders';
 
 /** Per request (or per subscription connection). `type`, not `interface`: graphql-ws's generics need it. */
 export type GraphQLContext = {
   actor: Actor | null;
   services: Services;
-  /** Per-request memo for batch loaders (one query for a list, not one per item). */
-  memo: Map<string, unknown>;
+  /** Per-request batch loaders: one query for the rows of a list, not one per row. */
+  loaders: Loaders;
 };
 
 export function requireActor(ctx: GraphQLContext): Actor {

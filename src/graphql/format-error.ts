@@ -2,6 +2,7 @@ import { GraphQLError, GraphQLFormattedError } from 'graphql';
 import { unwrapResolverError } from '@apollo/server/errors';
 import { AppError, ErrorCode, serviceUnavailable } from '../common/app-error';
 import { isDatabaseUnavailable } from '../db/errors';
+import { tokenLimitError } from './query-limits';
 
 /** Codes Apollo and graphql-js assign themselves (parse, validation, variable coercion). */
 const FRAMEWORK_CODES = new Set(['GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAILED', 'BAD_USER_INPUT', 'PERSISTED_QUERY_NOT_FOUND', 'PERSISTED_QUERY_NOT_SUPPORTED', 'OPERATION_RESOLUTION_FAILURE', 'BAD_REQUEST']);
@@ -13,10 +14,14 @@ const FRAMEWORK_CODES = new Set(['GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAI
  */
 export function formatError(formatted: GraphQLFormattedError, error: unknown, log: (line: string) => void = console.error): GraphQLFormattedError {
   const unwrapped = unwrapResolverError(error);
-  // Apollo wraps what the context function throws in a GraphQLError of its own, with no path.
+  // Apollo wraps what the context function, a validation rule or a plugin throws in a
+  // GraphQLError of its own, with no path to unwrap by.
   const cause = unwrapped instanceof GraphQLError && unwrapped.originalError ? unwrapped.originalError : unwrapped;
   // The database being away is not a bug: the client is told to come back, nothing of the driver's message leaks.
-  const original = isDatabaseUnavailable(cause) ? serviceUnavailable() : cause;
+  // graphql-js's token limit surfaces as a parse failure; it is a query limit like the others.
+  const original = isDatabaseUnavailable(cause)
+    ? serviceUnavailable()
+    : (formatted.extensions?.code === 'GRAPHQL_PARSE_FAILED' && tokenLimitError(formatted.message)) || cause;
   if (original instanceof AppError) {
     const code: ErrorCode = original.code;
     return {

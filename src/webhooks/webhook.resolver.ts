@@ -4,33 +4,6 @@ import { GraphQLContext, requireActor } from '../graphql/context';
 import { WebhookInput, WebhookUpdateInput } from './webhook.input';
 import { toWebhookType, WebhookType } from './webhook.type';
 
-interface CallStats {
-  succeeded: number;
-  failed: number;
-}
-
-/**
- * Call counts of the last 30 days for every webhook of the project, fetched once per request
- * with one grouped query, so listing many webhooks is not one query per webhook.
- */
-async function statsFor(ctx: GraphQLContext, projectId: string): Promise<Map<string, CallStats>> {
-  const key = `callStats:${projectId}`;
-  let pending = ctx.memo.get(key) as Promise<Map<string, CallStats>> | undefined;
-  if (!pending) {
-    pending = ctx.services.dataSource
-      .query(
-        `SELECT webhook_id, count(*) FILTER (WHERE success) AS succeeded, count(*) FILTER (WHERE NOT success) AS failed
-           FROM webhook_call WHERE project_id = $1 AND created_at > now() - interval '30 days' GROUP BY webhook_id`,
-        [projectId],
-      )
-      .then((rows: Array<{ webhook_id: string; succeeded: string; failed: string }>) => {
-        return new Map(rows.map((r) => [r.webhook_id, { succeeded: Number(r.succeeded), failed: Number(r.failed) }]));
-      });
-    ctx.memo.set(key, pending);
-  }
-  return pending;
-}
-
 @Resolver(() => WebhookType)
 export class WebhookResolver {
   @Query(() => [WebhookType])
@@ -66,11 +39,11 @@ export class WebhookResolver {
 
   @FieldResolver(() => Int)
   async successfulCallsLast30Days(@Root() webhook: WebhookType, @Ctx() ctx: GraphQLContext): Promise<number> {
-    return (await statsFor(ctx, webhook.projectId)).get(webhook.id)?.succeeded ?? 0;
+    return (await ctx.loaders.callStats.load(webhook.id)).succeeded;
   }
 
   @FieldResolver(() => Int)
   async failedCallsLast30Days(@Root() webhook: WebhookType, @Ctx() ctx: GraphQLContext): Promise<number> {
-    return (await statsFor(ctx, webhook.projectId)).get(webhook.id)?.failed ?? 0;
+    return (await ctx.loaders.callStats.load(webhook.id)).failed;
   }
 }

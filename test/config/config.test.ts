@@ -94,6 +94,33 @@ describe('loadConfig with values', () => {
   });
 });
 
+describe('limits', () => {
+  test('defaults: query limits, WebSocket limits, a 15 s statement timeout', () => {
+    const config = load({});
+    expect(config.graphqlLimits).toEqual({ maxDepth: 10, maxAliases: 30, maxTokens: 2000, maxDirectives: 50, maxCost: 10_000 });
+    expect(config.websocket).toEqual({ maxPayloadBytes: 262_144, initTimeoutMs: 5000, maxConnections: 1000, maxConnectionsPerAddress: 50 });
+    expect(config.statementTimeoutMs).toBe(15_000);
+  });
+
+  test('every limit is read from its variable', () => {
+    const config = load({
+      GRAPHQL_MAX_DEPTH: '12',
+      GRAPHQL_MAX_ALIASES: '5',
+      GRAPHQL_MAX_TOKENS: '4000',
+      GRAPHQL_MAX_DIRECTIVES: '7',
+      GRAPHQL_MAX_COST: '20000',
+      WS_MAX_PAYLOAD_BYTES: '65536',
+      WS_INIT_TIMEOUT_MS: '2000',
+      WS_MAX_CONNECTIONS: '10',
+      WS_MAX_CONNECTIONS_PER_ADDRESS: '3',
+      DATABASE_STATEMENT_TIMEOUT_MS: '0',
+    });
+    expect(config.graphqlLimits).toEqual({ maxDepth: 12, maxAliases: 5, maxTokens: 4000, maxDirectives: 7, maxCost: 20_000 });
+    expect(config.websocket).toEqual({ maxPayloadBytes: 65_536, initTimeoutMs: 2000, maxConnections: 10, maxConnectionsPerAddress: 3 });
+    expect(config.statementTimeoutMs).toBe(0);
+  });
+});
+
 describe('a bad value stops the start with a ConfigError naming the variable', () => {
   test.each([
     ['PORT', 'abc'],
@@ -118,6 +145,17 @@ describe('a bad value stops the start with a ConfigError naming the variable', (
     ['WEBHOOK_LOG_RETENTION', '90d'],
     ['WEBHOOK_LOG_RETENTION', '24h'],
     ['WEBHOOK_LOG_RETENTION', 'forever'],
+    ['GRAPHQL_MAX_DEPTH', '0'],
+    ['GRAPHQL_MAX_ALIASES', 'many'],
+    ['GRAPHQL_MAX_TOKENS', '10'],
+    ['GRAPHQL_MAX_DIRECTIVES', '-1'],
+    ['GRAPHQL_MAX_COST', '1e4'],
+    ['WS_MAX_PAYLOAD_BYTES', '256k'],
+    ['WS_MAX_PAYLOAD_BYTES', '1024'],
+    ['WS_INIT_TIMEOUT_MS', '0'],
+    ['WS_MAX_CONNECTIONS', '0'],
+    ['WS_MAX_CONNECTIONS_PER_ADDRESS', '1.5'],
+    ['DATABASE_STATEMENT_TIMEOUT_MS', '15s'],
   ])('%s=%p', (variable, value) => {
     const error = configErrorOf(() => load({ [variable]: value }));
     expect(error.variable).toBe(variable);

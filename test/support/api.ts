@@ -47,12 +47,8 @@ export function testConfig(databaseUrl: string, overrides: Partial<NodeJS.Proces
   );
 }
 
-/** A server on a random loopback port with a fresh database of its own. */
-export async function startTestApi(
-  env: Partial<NodeJS.ProcessEnv> = {},
-  databaseUrl?: string,
-  log: (line: string) => void = () => undefined,
-): Promise<TestApi> {
+/** A server on a random loopback port with a fresh database of its own; `log` receives what the app logs. */
+export async function startTestApi(env: Partial<NodeJS.ProcessEnv> = {}, databaseUrl?: string, log: (line: string) => void = () => undefined): Promise<TestApi> {
   let url = databaseUrl;
   if (!url) {
     const db = await createTestDatabase('api');
