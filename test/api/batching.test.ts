@@ -1,5 +1,6 @@
 import type { Logger } from 'typeorm';
 import { createProject, createWebhook } from '../activity/helpers';
+import { waitUntil } from '../delivery/helpers';
 import { codeOf, createUserWithToken, startTestApi, TestApi } from '../support/api';
 
 /**
@@ -36,7 +37,14 @@ beforeAll(async () => {
     expect(created.map(codeOf)).toEqual(Array(10).fill('OK'));
   }
   for (let i = 0; i < 12; i++) await createWebhook(api, projectId, `hook-${i}`);
-  admin = (await createUserWithToken(api, 'admin@batching.test', projectId, 'ADMIN')).token;
+  const user = await createUserWithToken(api, 'admin@batching.test', projectId, 'ADMIN');
+  admin = user.token;
+  // A token's first use records lastUsedAt in a statement of its own; not what is counted here.
+  expect(codeOf(await api.op(admin, 'Me'))).toBe('OK');
+  await waitUntil('the token marked as used', async () => {
+    const [row] = await api.app.dataSource.query('SELECT last_used_at FROM api_token WHERE user_id = $1', [user.id]);
+    return row.last_used_at !== null;
+  });
   api.app.dataSource.setOptions({ logger: counter });
 }, 120_000);
 

@@ -8,12 +8,16 @@ import { codeOf, createUserWithToken, startTestApi, TestApi } from '../support/a
 import { createToken, revoke } from '../support/tokens';
 
 /**
- * Open subscriptions end within a second of losing access, pushed by PostgreSQL NOTIFY (no
- * polling): a revoked token, a user deleted in the database, a bootstrap token replaced by a
- * restart, a removed or demoted member. Two API processes share the database, so the change
- * is made through one and the subscription is held by either.
+ * Open subscriptions end soon after losing access, pushed by PostgreSQL NOTIFY (no polling):
+ * a revoked token, a user deleted in the database, a bootstrap token replaced by a restart, a
+ * removed or demoted member. Two API processes share the database, so the change is made
+ * through one and the subscription is held by either.
+ *
+ * On a quiet machine a stream ends 50-300 ms after the change (bench: the closing note of the
+ * issue). The bound here only tells a push from the 15 s re-check poll it replaced: a loaded
+ * test machine must not turn a timing into a failure.
  */
-const LIMIT_MS = 1000;
+const LIMIT_MS = 5000;
 
 let api: TestApi;
 let second: TestApi;
@@ -123,7 +127,7 @@ test('another token of the same user keeps its subscription', async () => {
   await stillLive(kept);
 });
 
-test('a user deleted in the database (as with psql): 4401 within a second, and HTTP refuses the token', async () => {
+test('a user deleted in the database (as with psql): 4401, and HTTP refuses the token', async () => {
   const member = await createUserWithToken(api, 'deleted@revocation.test', projectId, 'ADMIN');
   const bystander = await createUserWithToken(api, 'bystander2@revocation.test', projectId, 'ADMIN');
   const deleted = watch(api, member.token, { projectId });
@@ -137,7 +141,7 @@ test('a user deleted in the database (as with psql): 4401 within a second, and H
   await stillLive(untouched);
 });
 
-test('a removed member: the stream ends with NOT_FOUND within a second; the connection and token stay', async () => {
+test('a removed member: the stream ends with NOT_FOUND; the connection and token stay', async () => {
   const member = await createUserWithToken(api, 'removed@revocation.test', projectId, 'ADMIN');
   const bystander = await createUserWithToken(api, 'bystander3@revocation.test', projectId, 'ADMIN');
   const removed = watch(second, member.token, { projectId });
@@ -154,7 +158,7 @@ test('a removed member: the stream ends with NOT_FOUND within a second; the conn
   await stillLive(untouched);
 });
 
-test('a demoted member: the stream ends with FORBIDDEN within a second', async () => {
+test('a demoted member: the stream ends with FORBIDDEN', async () => {
   const member = await createUserWithToken(api, 'demoted@revocation.test', projectId, 'ADMIN');
   const demoted = watch(api, member.token, { projectId });
   await waitFor('the subscription', () => subscribers(api) === 1);
