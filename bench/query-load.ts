@@ -5,8 +5,10 @@ import { queryCost } from '../src/graphql/query-limits';
 import { buildAppSchema } from '../src/graphql/schema';
 import { WebhookTrigger } from '../src/webhooks/triggers';
 import { seed } from './log-pages';
+import { loadConfig } from '../src/config/config';
+import { isValidCidr } from '../src/delivery/ssrf';
 import {
-  type BenchApp, type Benchmark, type DatabaseServer, loadLine, ms, option, ratio, startBenchApp, summarize, type Summary, table, timeRepeated,
+  type Benchmark, type DatabaseServer, loadLine, ms, option, ratio, spawnBuiltServer, startBenchApp, summarize, type Summary, table, timeRepeated,
 } from './support';
 
 /**
@@ -14,6 +16,9 @@ import {
  * took 7–9 s and stalled /healthz for seconds. Now such a query is refused; the question is
  * what the heaviest queries the default limits still accept cost, and what /healthz does while
  * 4 clients send the slowest of them in a loop (target: p99 ≤ 50 ms).
+ *
+ * The data is written in-process; the server under test is the built server in its own
+ * process, so the clients here never hold up its event loop.
  *
  * Baselines in the same run: /healthz with nothing else running, and the reported attack itself
  * (300 aliases) against a server whose limits are lifted, to show what the limits prevent.
@@ -43,14 +48,23 @@ interface Candidate {
   variables: Record<string, unknown>;
 }
 
+/** The data, and who may read it; the server under test runs in its own process. */
 interface Fixture {
-  bench: BenchApp;
-  projectId: string;
+  databaseUrl: string;
+  adminToken: string;
   viewer: string;
+  projectId: string;
 }
 
-async function post(bench: BenchApp, token: string, query: string, variables: Record<string, unknown>): Promise<{ status: number; code?: string }> {
-  const res = await fetch(bench.graphqlUrl, {
+/** A server under test: the built server as its own process, so the clients here never share its event loop. */
+interface Target {
+  graphqlUrl: string;
+  healthUrl: string;
+  stop(): Promise<void>;
+}
+
+async function post(target: Target, token: string, query: string, variables: Record<string, unknown>): Promise<{ status: number; code?: string }> {
+  const res = await fetch(target.graphqlUrl, {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
     body: JSON.stringify({ query, variables }),
@@ -59,28 +73,39 @@ async function post(bench: BenchApp, token: string, query: string, variables: Re
   return { status: res.status, code: body.errors?.[0]?.extensions?.code };
 }
 
-/** A project with 100 documents of 3 blueprints, 4 webhooks with a log, and a VIEWER. */
-async function fixture(server: DatabaseServer, env: Partial<NodeJS.ProcessEnv>, logRows: number): Promise<Fixture> {
-  const bench = await startBenchApp(await server.createDatabase('query_load'), { ROLE: 'api', ...env });
-  const { services } = bench.app;
-  const project = await services.projects.create(bench.actor, 'Bench load');
-  const blueprints = [];
-  for (const name of ['Post', 'Page', 'Author']) {
-    blueprints.push(await services.blueprints.create(bench.actor, project.id, { name, fields: [{ name: 'body', type: 'richtext' }, { name: 'summary', type: 'text' }] }));
+/** A project with 100 documents of 3 blueprints, 4 webhooks with a log, and a VIEWER; written in-process, then that app stops. */
+async function fixture(server: DatabaseServer, logRows: number): Promise<Fixture> {
+  const bench = await startBenchApp(await server.createDatabase('query_load'), { ROLE: 'api' });
+  try {
+    const { services } = bench.app;
+    const project = await services.projects.create(bench.actor, 'Bench load');
+    const blueprints = [];
+    for (const name of ['Post', 'Page', 'Author']) {
+      blueprints.push(await services.blueprints.create(bench.actor, project.id, { name, fields: [{ name: 'body', type: 'richtext' }, { name: 'summary', type: 'text' }] }));
+    }
+    for (let i = 0; i < DOCUMENTS; i++) {
+      await services.documents.create(bench.actor, project.id, { blueprintId: blueprints[i % 3].id, title: `Document ${i}`, fields: { body: `<p>${'lorem ipsum '.repeat(20)}</p>`, summary: 'short' } });
+    }
+    const webhookIds: string[] = [];
+    for (let i = 0; i < 4; i++) {
+      const webhook = await services.webhooks.create(bench.actor, project.id, { name: `Receiver ${i}`, url: `https://hooks.example.com/${i}`, triggers: [WebhookTrigger.DOCUMENT_CREATE] });
+      webhookIds.push(webhook.id);
+    }
+    await seed(bench, project.id, webhookIds, logRows);
+    const user = await services.identity.createUser(bench.actor, { email: 'viewer@bench.test' });
+    const { token } = await services.identity.createApiToken(bench.actor, user.id, 'bench');
+    await services.projects.assign(bench.actor, project.id, user.id, ProjectRole.VIEWER);
+    return { databaseUrl: bench.config.databaseUrl!, adminToken: bench.token, viewer: token, projectId: project.id };
+  } finally {
+    await bench.app.stop();
   }
-  for (let i = 0; i < DOCUMENTS; i++) {
-    await services.documents.create(bench.actor, project.id, { blueprintId: blueprints[i % 3].id, title: `Document ${i}`, fields: { body: `<p>${'lorem ipsum '.repeat(20)}</p>`, summary: 'short' } });
-  }
-  const webhookIds: string[] = [];
-  for (let i = 0; i < 4; i++) {
-    const webhook = await services.webhooks.create(bench.actor, project.id, { name: `Receiver ${i}`, url: `https://hooks.example.com/${i}`, triggers: [WebhookTrigger.DOCUMENT_CREATE] });
-    webhookIds.push(webhook.id);
-  }
-  await seed(bench, project.id, webhookIds, logRows);
-  const user = await services.identity.createUser(bench.actor, { email: 'viewer@bench.test' });
-  const { token } = await services.identity.createApiToken(bench.actor, user.id, 'bench');
-  await services.projects.assign(bench.actor, project.id, user.id, ProjectRole.VIEWER);
-  return { bench, projectId: project.id, viewer: token };
+}
+
+async function serve(fixture: Fixture, env: Record<string, string> = {}): Promise<Target> {
+  // The same bootstrap token: a different one would replace the admin's.
+  const spawned = await spawnBuiltServer({ DATABASE_URL: fixture.databaseUrl, PORT: '0', ROLE: 'api', BOOTSTRAP_ADMIN_TOKEN: fixture.adminToken, ...env });
+  const base = `http://127.0.0.1:${spawned.port}`;
+  return { graphqlUrl: `${base}/graphql`, healthUrl: `${base}/healthz`, stop: spawned.stop };
 }
 
 /** Sequential GET /healthz until `until` resolves (or `count` probes when it is a number); latencies in ms. */
@@ -100,14 +125,14 @@ async function probeHealth(url: string, until: Promise<unknown> | number): Promi
 }
 
 /** `clients` loops of `candidate` for `seconds`; every answer must be free of errors. */
-async function loop(bench: BenchApp, candidate: Candidate, clients: number, seconds: number): Promise<Summary> {
+async function loop(target: Target, candidate: Candidate, clients: number, seconds: number): Promise<Summary> {
   const times: number[] = [];
   const end = performance.now() + seconds * 1000;
   await Promise.all(
     Array.from({ length: clients }, async () => {
       while (performance.now() < end) {
         const started = performance.now();
-        const result = await post(bench, candidate.token, candidate.query, candidate.variables);
+        const result = await post(target, candidate.token, candidate.query, candidate.variables);
         if (result.code) throw new Error(`${candidate.name} answered ${result.code}`);
         times.push(performance.now() - started);
       }
@@ -123,56 +148,59 @@ async function run(server: DatabaseServer, log: (line: string) => void): Promise
   const clients = 4;
   log(`query-load: ${DOCUMENTS} documents, ${logRows} log rows, ${reps} timed runs per query, ${clients} clients × ${seconds} s (${loadLine()})`);
 
-  const { bench, projectId, viewer } = await fixture(server, {}, logRows);
-  const healthUrl = bench.graphqlUrl.replace('/graphql', '/healthz');
+  const data = await fixture(server, logRows);
+  const { projectId, viewer, adminToken } = data;
+  const { maxCost, maxAliases } = loadConfig({}, isValidCidr).graphqlLimits;
+  const target = await serve(data);
   const rows: string[][] = [];
   let slowest: { candidate: Candidate; s: Summary } | undefined;
   let idle: number[] = [];
   let loaded: number[] = [];
   let slowestUnderLoad: Summary | undefined;
   try {
-    const { maxCost, maxAliases } = bench.config.graphqlLimits;
     const p = { p: projectId };
     // As many as GRAPHQL_MAX_COST lets through, by the server's own estimate.
     const schema = buildAppSchema();
     const costOf = (query: string, variables: Record<string, unknown>) => queryCost(schema, parse(query), variables)!;
     const pages = Math.floor(maxCost / costOf(aliased(1, PAGE), p));
     const introspections = Math.floor(maxCost / costOf(introspection(1), {}));
+    const COUNT = 'webhookCalls(projectId: $p, first: 1) { totalCount }';
+    const counts = Math.min(maxAliases, Math.floor(maxCost / costOf(aliased(1, COUNT), p)));
     const candidates: Candidate[] = [
       { name: `${pages} aliases × documents(first: 100) { id blueprint { id name } }`, token: viewer, query: aliased(pages, PAGE), variables: p },
       { name: 'documents(first: 100), every field and the whole blueprint', token: viewer, query: aliased(1, FULL_PAGE), variables: p },
-      { name: 'WebhookCalls (contract), first: 100, as ADMIN', token: bench.token, query: OPERATIONS.WebhookCalls, variables: { projectId, first: 100 } },
-      { name: `${maxAliases} aliases × webhookCalls(first: 1) { totalCount }, as ADMIN`, token: bench.token, query: aliased(maxAliases, 'webhookCalls(projectId: $p, first: 1) { totalCount }'), variables: p },
+      { name: 'WebhookCalls (contract), first: 100, as ADMIN', token: adminToken, query: OPERATIONS.WebhookCalls, variables: { projectId, first: 100 } },
+      { name: `${counts} aliases × webhookCalls(first: 1) { totalCount }, as ADMIN`, token: adminToken, query: aliased(counts, COUNT), variables: p },
       { name: `${introspections} aliases × the standard introspection query`, token: viewer, query: introspection(introspections), variables: {} },
     ];
     log(`  timing the heaviest accepted queries (${loadLine()})`);
     for (const candidate of candidates) {
-      const check = await post(bench, candidate.token, candidate.query, candidate.variables);
+      const check = await post(target, candidate.token, candidate.query, candidate.variables);
       if (check.code) throw new Error(`${candidate.name} was not accepted: ${check.code}`);
-      const s = await timeRepeated(reps, () => post(bench, candidate.token, candidate.query, candidate.variables));
+      const s = await timeRepeated(reps, () => post(target, candidate.token, candidate.query, candidate.variables));
       rows.push([candidate.name, ms(s.median), ms(s.p95), ms(s.max)]);
       if (!slowest || s.median > slowest.s.median) slowest = { candidate, s };
     }
     for (const count of [300, 1000]) {
       const s = await timeRepeated(reps, async () => {
-        const refused = await post(bench, viewer, aliased(count, PAGE), p);
+        const refused = await post(target, viewer, aliased(count, PAGE), p);
         if (refused.code !== 'QUERY_TOO_COMPLEX') throw new Error(`${count} aliases answered ${refused.code ?? 'data'}`);
       });
       rows.push([`${count} aliases × documents (refused: QUERY_TOO_COMPLEX)`, ms(s.median), ms(s.p95), ms(s.max)]);
     }
 
     log(`  /healthz idle, then under ${clients} clients looping "${slowest!.candidate.name}" (${loadLine()})`);
-    idle = await probeHealth(healthUrl, 300);
-    const load = loop(bench, slowest!.candidate, clients, seconds);
-    loaded = await probeHealth(healthUrl, load);
+    idle = await probeHealth(target.healthUrl, 300);
+    const load = loop(target, slowest!.candidate, clients, seconds);
+    loaded = await probeHealth(target.healthUrl, load);
     slowestUnderLoad = await load;
   } finally {
-    await bench.app.stop();
+    await target.stop();
   }
 
-  // The reported attack, with the limits lifted.
+  // The reported attack, on the same data, with the limits lifted.
   log(`  reference: the reported attack with the limits lifted (${loadLine()})`);
-  const lifted = await fixture(server, { GRAPHQL_MAX_COST: '100000000', GRAPHQL_MAX_ALIASES: '100000', GRAPHQL_MAX_TOKENS: '1000000' }, 1000);
+  const lifted = await serve(data, { GRAPHQL_MAX_COST: '100000000', GRAPHQL_MAX_ALIASES: '100000', GRAPHQL_MAX_TOKENS: '1000000' });
   let attack: Summary;
   let underAttack: number[];
   try {
@@ -180,16 +208,16 @@ async function run(server: DatabaseServer, log: (line: string) => void): Promise
     const attacks = Promise.all(
       Array.from({ length: clients }, async () => {
         const started = performance.now();
-        const result = await post(lifted.bench, lifted.viewer, aliased(300, PAGE), { p: lifted.projectId });
+        const result = await post(lifted, viewer, aliased(300, PAGE), { p: projectId });
         if (result.code) throw new Error(`the lifted attack answered ${result.code}`);
         times.push(performance.now() - started);
       }),
     );
-    underAttack = await probeHealth(lifted.bench.graphqlUrl.replace('/graphql', '/healthz'), attacks);
+    underAttack = await probeHealth(lifted.healthUrl, attacks);
     await attacks;
     attack = summarize(times);
   } finally {
-    await lifted.bench.app.stop();
+    await lifted.stop();
   }
 
   const i = summarize(idle);

@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { ChildProcess, spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -240,4 +241,40 @@ export interface Benchmark {
   name: string;
   description: string;
   run(server: DatabaseServer, log: (line: string) => void): Promise<void>;
+}
+
+export interface SpawnedServer {
+  child: ChildProcess;
+  port: number;
+  stop(): Promise<void>;
+}
+
+/** dist/src/main.js as an operator runs it, with `env`; resolves once it serves. */
+export async function spawnBuiltServer(env: Record<string, string>, timeoutMs = 60_000): Promise<SpawnedServer> {
+  const main = path.join(__dirname, '..', 'src', 'main.js');
+  const child = spawn(process.execPath, [main], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const port = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`the server did not start within ${timeoutMs} ms:\n${output}`)), timeoutMs);
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      const match = /GraphQL on http:\/\/localhost:(\d+)\/graphql/.exec(output);
+      if (match) {
+        clearTimeout(timer);
+        resolve(Number(match[1]));
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    void exited.then(() => reject(new Error(`the server exited while starting:\n${output}`)));
+  });
+  return {
+    child,
+    port,
+    stop: async () => {
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
 }

@@ -1,9 +1,7 @@
-import { ChildProcess, spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import path from 'node:path';
 import WebSocket from 'ws';
-import { type Benchmark, type DatabaseServer, loadLine, option, ratio, table } from './support';
+import { type Benchmark, type DatabaseServer, loadLine, option, ratio, spawnBuiltServer, table } from './support';
 
 /**
  * Unauthenticated WebSocket clients each sending one huge message (the first one, which would
@@ -100,42 +98,6 @@ export async function measureFlood(pid: number, url: string, clients: number, by
   } finally {
     clearInterval(sampler);
   }
-}
-
-export interface SpawnedServer {
-  child: ChildProcess;
-  port: number;
-  stop(): Promise<void>;
-}
-
-/** dist/src/main.js as an operator runs it, with `env`; resolves once it serves. */
-export async function spawnBuiltServer(env: Record<string, string>, timeoutMs = 60_000): Promise<SpawnedServer> {
-  const main = path.join(__dirname, '..', 'src', 'main.js');
-  const child = spawn(process.execPath, [main], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the server did not start within ${timeoutMs} ms:\n${output}`)), timeoutMs);
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      const match = /GraphQL on http:\/\/localhost:(\d+)\/graphql/.exec(output);
-      if (match) {
-        clearTimeout(timer);
-        resolve(Number(match[1]));
-      }
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    void exited.then(() => reject(new Error(`the server exited while starting:\n${output}`)));
-  });
-  return {
-    child,
-    port,
-    stop: async () => {
-      child.kill('SIGTERM');
-      await exited;
-    },
-  };
 }
 
 export const wsFlood: Benchmark = {

@@ -14,7 +14,7 @@ import type { GraphQLContext } from './graphql/context';
 import { formatError } from './graphql/format-error';
 import { HTTP_BODY_LIMIT_BYTES, httpErrorHandler, requireJsonBody } from './graphql/http-errors';
 import { createLoaders } from './graphql/loaders';
-import { checkSubscribe, costLimitPlugin, limitRules } from './graphql/query-limits';
+import { checkSubscribe, costLimitPlugin, limitRules, serializeRootFields } from './graphql/query-limits';
 import { orUnavailable, unavailableStatusPlugin } from './graphql/unavailable';
 import { gateUpgrades } from './graphql/ws-gate';
 import type { Services } from './services';
@@ -37,6 +37,7 @@ export async function startHttpServer(options: {
 }): Promise<HttpServer> {
   const { schema, services, log, limits } = options;
   const rules = limitRules(limits.graphql);
+  serializeRootFields(schema);
   const app = express();
   const server = http.createServer(app);
   let draining = false;

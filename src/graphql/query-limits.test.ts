@@ -1,6 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import {
+  buildSchema,
+  execute,
   FragmentDefinitionNode,
   getIntrospectionQuery,
   GraphQLError,
@@ -19,7 +21,7 @@ import {
 } from 'graphql';
 import { loadConfig } from '../config/config';
 import { isValidCidr } from '../delivery/ssrf';
-import { checkSubscribe, limitRules, queryCost, TOTAL_COUNT_COST, UNPAGED_LIST_SIZE } from './query-limits';
+import { checkSubscribe, limitRules, queryCost, serializeRootFields, TOTAL_COUNT_COST, UNPAGED_LIST_SIZE } from './query-limits';
 import { buildAppSchema } from './schema';
 
 const schema = buildAppSchema();
@@ -188,4 +190,61 @@ describe('each limit refuses with QUERY_TOO_COMPLEX, naming the limit and the nu
 
 test('the schema in these tests is the app schema', () => {
   expect(schema).toBeInstanceOf(GraphQLSchema);
+});
+
+describe('serializeRootFields', () => {
+  /** A schema whose one root field waits for `release` and records how many run at once. */
+  function instrumented() {
+    const small = buildSchema('type Query { page(n: Int!): Int! }');
+    let running = 0;
+    let most = 0;
+    const waiting: Array<() => void> = [];
+    small.getQueryType()!.getFields().page.resolve = async (_source, args: { n: number }) => {
+      running += 1;
+      most = Math.max(most, running);
+      await new Promise<void>((resolve) => waiting.push(resolve));
+      running -= 1;
+      return args.n;
+    };
+    serializeRootFields(small);
+    const releaseAll = async (until: () => boolean) => {
+      while (!until()) {
+        waiting.shift()?.();
+        await new Promise((r) => setImmediate(r));
+      }
+    };
+    return { small, most: () => most, releaseAll };
+  }
+
+  const query = parse(`{ ${Array.from({ length: 5 }, (_, i) => `a${i}: page(n: ${i})`).join(' ')} }`);
+
+  test("one request's root fields resolve one at a time, each with its own answer", async () => {
+    const { small, most, releaseAll } = instrumented();
+    let done = false;
+    const result = Promise.resolve(execute({ schema: small, document: query, contextValue: {} })).finally(() => (done = true));
+    await releaseAll(() => done);
+    expect(await result).toEqual({ data: { a0: 0, a1: 1, a2: 2, a3: 3, a4: 4 } });
+    expect(most()).toBe(1);
+  });
+
+  test('separate requests still run side by side', async () => {
+    const { small, most, releaseAll } = instrumented();
+    let done = 0;
+    const results = [{}, {}, {}].map((contextValue) => Promise.resolve(execute({ schema: small, document: query, contextValue })).finally(() => (done += 1)));
+    await releaseAll(() => done === 3);
+    await Promise.all(results);
+    expect(most()).toBe(3);
+  });
+
+  test('a failing root field does not stop the ones after it', async () => {
+    const small = buildSchema('type Query { fails: Int ok: Int }');
+    small.getQueryType()!.getFields().fails.resolve = async () => {
+      throw new Error('no');
+    };
+    small.getQueryType()!.getFields().ok.resolve = async () => 1;
+    serializeRootFields(small);
+    const result = await execute({ schema: small, document: parse('{ fails ok }'), contextValue: {} });
+    expect(result.data).toEqual({ fails: null, ok: 1 });
+    expect(result.errors?.[0].message).toBe('no');
+  });
 });

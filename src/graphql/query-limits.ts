@@ -2,6 +2,7 @@ import type { ApolloServerPlugin } from '@apollo/server';
 import { ApolloArmor } from '@escape.tech/graphql-armor';
 import type { GraphQLArmorRejectCallback } from '@escape.tech/graphql-armor-types';
 import {
+  defaultFieldResolver,
   DocumentNode,
   getOperationAST,
   getNullableType,
@@ -191,4 +192,24 @@ export function checkSubscribe(
   const tooCostly = costError(schema, document, variables, operation, limits.maxCost);
   if (tooCostly) return [tooCostly];
   return { schema, document, operationName: payload.operationName, variableValues: variables };
+}
+
+/**
+ * graphql-js starts all of a query's root fields at once: 16 aliased pages are 16 statements
+ * at once, and when their rows come back together, one long stretch of CPU during which
+ * nothing else is served (another client, a /healthz probe). Here the root fields of one
+ * request resolve one after the other, so a heavy request is spread out and shares the process
+ * and the pool with everyone else; separate requests still run side by side. Mutations are
+ * serial anyway; subscriptions are not touched.
+ */
+export function serializeRootFields(schema: GraphQLSchema): void {
+  const tails = new WeakMap<object, Promise<unknown>>();
+  for (const field of Object.values(schema.getQueryType()?.getFields() ?? {})) {
+    const resolve = field.resolve ?? defaultFieldResolver;
+    field.resolve = (source, args, context: object, info) => {
+      const result = (tails.get(context) ?? Promise.resolve()).then(() => resolve(source, args, context, info));
+      tails.set(context, result.catch(() => undefined));
+      return result;
+    };
+  }
 }
