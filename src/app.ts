@@ -92,6 +92,7 @@ export async function startApp(config: Config, log: (line: string) => void = con
       await worker?.stop(config.webhook.shutdownGraceMs);
       sender.close();
       await unrecorded.close();
+      await services.eventFeed.stop();
       await services.callLog.stop();
       await dataSource.destroy();
       log('database connections closed');

@@ -30,6 +30,11 @@ export interface CallLogPubSubOptions {
   connection: ClientConfig;
   /** Loads logged calls by id; ids that no longer exist are simply missing from the result. */
   load(ids: string[]): Promise<WebhookCall[]>;
+  /**
+   * Other channels to LISTEN on the same connection (one per process serves every live view).
+   * `onConnected` runs after each (re)connection: notifications sent meanwhile were lost.
+   */
+  alsoListen?: ReadonlyArray<{ channel: string; onNotification(payload: string | undefined): void; onConnected(): void }>;
 }
 
 export interface CallLogStats {
@@ -199,6 +204,7 @@ export class CallLogPubSub {
     try {
       await client.connect();
       await client.query(`LISTEN ${CALL_LOG_CHANNEL}`);
+      for (const { channel } of this.options.alsoListen ?? []) await client.query(`LISTEN ${channel}`);
     } catch (error) {
       await client.end().catch(() => undefined);
       throw error;
@@ -208,6 +214,7 @@ export class CallLogPubSub {
       return;
     }
     this.client = client;
+    for (const other of this.options.alsoListen ?? []) other.onConnected();
   }
 
   private dropped(client: Client, error?: Error): void {
@@ -241,6 +248,8 @@ export class CallLogPubSub {
   }
 
   private notified(message: Notification): void {
+    const other = this.options.alsoListen?.find((o) => o.channel === message.channel);
+    if (other) return other.onNotification(message.payload);
     if (message.channel !== CALL_LOG_CHANNEL) return;
     this.counters.notifications++;
     const announced = parseNotification(message.payload);

@@ -130,7 +130,7 @@ export function checkFilter(filter: WebhookCallFilterData | null | undefined): W
  * `inner`, with `check` run before each value is handed on; when it throws, the stream ends
  * with that error. `return()` reaches `inner` at once (see CallStream).
  */
-function guardStream<T>(inner: AsyncIterableIterator<T>, check: () => Promise<void>): AsyncIterableIterator<T> {
+export function guardStream<T>(inner: AsyncIterableIterator<T>, check: () => Promise<void>): AsyncIterableIterator<T> {
   return {
     async next() {
       const result = await inner.next();
