@@ -2,6 +2,7 @@ import { FormattedExecutionResult } from 'graphql';
 import { Client as WsClient, createClient } from 'graphql-ws';
 import { Client as PgClient } from 'pg';
 import WebSocket from 'ws';
+import { SDK_OPERATIONS } from '../../sdk/operations';
 import { NO_WEBHOOK_ID } from '../../src/events/webhook-event.service';
 import { createProject, waitFor, within } from '../activity/helpers';
 import { assertValidPayload } from '../delivery/contract';
@@ -21,9 +22,6 @@ let filtered: string;
 let otherWebhook: string;
 const tokens: Record<'viewer' | 'editor' | 'outsider', string> = { viewer: '', editor: '', outsider: '' };
 const clients: WsClient[] = [];
-const WEBHOOK_EVENTS = `subscription WebhookEvents($projectId: ID!, $webhookId: ID, $triggers: [WebhookTrigger!], $after: ID) {
-  webhookEvents(projectId: $projectId, webhookId: $webhookId, triggers: $triggers, after: $after) { id projectId webhookId trigger createdAt body }
-}`;
 
 type Event = { id: string; projectId: string; webhookId: string | null; trigger: string; createdAt: string; body: string };
 type Result = FormattedExecutionResult<{ webhookEvents: Event }, unknown>;
@@ -42,7 +40,7 @@ function subscribe(variables: Variables, token = api.adminToken): AsyncIterableI
     retryAttempts: 0,
   });
   clients.push(client);
-  return client.iterate({ query: WEBHOOK_EVENTS, operationName: 'WebhookEvents', variables }) as AsyncIterableIterator<Result>;
+  return client.iterate({ query: SDK_OPERATIONS.WebhookEvents, operationName: 'WebhookEvents', variables }) as AsyncIterableIterator<Result>;
 }
 
 async function nextEvent(stream: AsyncIterator<Result>, what: string): Promise<Event> {
