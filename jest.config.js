@@ -29,6 +29,8 @@ module.exports = {
     ],
   },
   transformIgnorePatterns: [`/node_modules/(?!(${esmOnly.join('|')})/)`],
+  // The SDK workspace by name (examples import it so), from its sources rather than its build.
+  moduleNameMapper: { '^cms-webhooks-sdk$': '<rootDir>/sdk/index.ts' },
   globalSetup: '<rootDir>/test/support/global-setup.ts',
   globalTeardown: '<rootDir>/test/support/global-teardown.ts',
   testTimeout: 30000,

@@ -31,8 +31,9 @@ export function cliEnv(home: string, extra: Record<string, string> = {}): Record
   return { PATH: process.env.PATH ?? '', HOME: home, ...extra };
 }
 
-export function spawnCli(args: string[], env: Record<string, string>): CliProcess {
-  const child = spawn(process.execPath, [CLI, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+/** `script` defaults to the repository's build; a test of the installed package passes its bin. */
+export function spawnCli(args: string[], env: Record<string, string>, script = CLI): CliProcess {
+  const child = spawn(process.execPath, [script, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   const waiters = new Set<() => void>();
@@ -82,8 +83,13 @@ export function spawnCli(args: string[], env: Record<string, string>): CliProces
 }
 
 /** Runs the command to its end. */
-export async function runCli(args: string[], env: Record<string, string>, input?: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [CLI, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+export async function runCli(
+  args: string[],
+  env: Record<string, string>,
+  input?: string,
+  script = CLI,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, [script, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
