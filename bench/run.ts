@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { burst } from './burst';
+import { listen } from './listen';
 import { logPages } from './log-pages';
 import { type Benchmark, type DatabaseServer, loadLine, startDatabaseServer } from './support';
 
@@ -8,14 +9,14 @@ import { type Benchmark, type DatabaseServer, loadLine, startDatabaseServer } fr
  * Options are `--name=value` flags or BENCH_* variables (see bench/README.md).
  * Benchmarks are run on purpose, never from the test suite: they take minutes and load the machine.
  */
-const BENCHMARKS: Benchmark[] = [burst, logPages];
+const BENCHMARKS: Benchmark[] = [burst, logPages, listen];
 
 const log = (line: string) => console.log(line);
 
 function usage(): string {
   return [
     'usage: node dist/bench/run.js [name ...] [--saves=N] [--save-concurrency=N] [--endpoint-concurrency=N] [--idle-saves=N]',
-    '                              [--log-rows=N] [--depth=N] [--reps=N] [--stall-ms=N]',
+    '                              [--log-rows=N] [--depth=N] [--reps=N] [--listen-saves=N] [--stall-ms=N]',
     ...BENCHMARKS.map((b) => `  ${b.name.padEnd(10)} ${b.description}`),
   ].join('\n');
 }
