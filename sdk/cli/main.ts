@@ -2,6 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { UsageError } from './args';
+import { closeConnections } from './forward';
 import { listen } from './listen';
 import { replay } from './replay';
 import { verifyCommand } from './verify-command';
@@ -58,6 +59,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    closeConnections();
   }
 }
 
