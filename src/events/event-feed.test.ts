@@ -1,6 +1,6 @@
 import { AppError, ErrorCode } from '../common/app-error';
 import { WebhookTrigger } from '../webhooks/triggers';
-import { EventPosition, EventStream, FeedEvent, MAX_BUFFERED_EVENTS } from './event-feed';
+import { EventPosition, EventStream, FeedEvent, isAfter, MAX_BUFFERED_EVENTS } from './event-feed';
 
 /** One subscriber's stream without a database: replay pages come from a list, live events are pushed. */
 const at = (seq: number): EventPosition => ({ txId: '100', seq: String(seq) });
@@ -57,6 +57,21 @@ test('without after, nothing is replayed; only what it wants passes', async () =
   stream.push(event(7, WebhookTrigger.DOCUMENT_UPDATE));
   expect(await ids(stream, 1)).toEqual(['event-7']);
   expect(reads).toEqual([]);
+});
+
+test('an after beyond the boundary: nothing replayed, and nothing up to it handed on', async () => {
+  const { read, reads } = storedEvents(5);
+  const stream = new EventStream('p', () => true, at(7), at(5), read, () => undefined);
+  for (const seq of [6, 7, 8]) stream.push(event(seq));
+  expect(await ids(stream, 1)).toEqual(['event-8']);
+  expect(reads).toEqual([{ after: '7', until: '5' }]);
+});
+
+test('positions order by transaction id, then sequence, as 64-bit numbers', () => {
+  expect(isAfter({ txId: '10', seq: '1' }, { txId: '9', seq: '99' })).toBe(true);
+  expect(isAfter({ txId: '9', seq: '100' }, { txId: '9', seq: '99' })).toBe(true);
+  expect(isAfter({ txId: '9', seq: '99' }, { txId: '9', seq: '99' })).toBe(false);
+  expect(isAfter({ txId: '9007199254740993', seq: '1' }, { txId: '9007199254740992', seq: '1' })).toBe(true);
 });
 
 test('a subscriber that falls too far behind is dropped with a "try again" error, and unregistered', async () => {

@@ -64,6 +64,12 @@ interface EventRow {
   settled?: boolean;
 }
 
+/** `a` sorts after `b` (positions compare as (tx_id, seq), both 64-bit). */
+export function isAfter(a: EventPosition, b: EventPosition): boolean {
+  const [ta, tb] = [BigInt(a.txId), BigInt(b.txId)];
+  return ta !== tb ? ta > tb : BigInt(a.seq) > BigInt(b.seq);
+}
+
 function toEvent(row: EventRow): FeedEvent {
   return {
     id: row.id,
@@ -235,7 +241,7 @@ export class EventStream implements AsyncIterableIterator<FeedEvent> {
     readonly projectId: string,
     private readonly wants: (event: FeedEvent) => boolean,
     /** Undefined: no replay, only what the tail hands on from now. */
-    after: EventPosition | undefined,
+    private readonly after: EventPosition | undefined,
     private readonly replayUntil: EventPosition,
     private readonly read: (range: ReplayRange) => Promise<FeedEvent[]>,
     private readonly onClose: (stream: EventStream) => void,
@@ -245,6 +251,9 @@ export class EventStream implements AsyncIterableIterator<FeedEvent> {
 
   push(event: FeedEvent): void {
     if (this.closed || this.failure || !this.wants(event)) return;
+    // `after` may lie past the boundary (an id taken from a webhook request whose transaction
+    // is not settled yet): what the tail hands on up to it was not asked for.
+    if (this.after && !isAfter(event.position, this.after)) return;
     if (this.waiting && this.replayFrom === undefined && this.page.length === 0) {
       const { resolve } = this.waiting;
       this.waiting = undefined;
