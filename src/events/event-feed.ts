@@ -49,7 +49,9 @@ interface ReplayRange {
 const RECHECK_MIN_MS = 10;
 const RECHECK_MAX_MS = 1000;
 
-const COLUMNS = `id, project_id, trigger, blueprint_id, metadata, created_at, tx_id::text AS tx_id, seq::text AS seq`;
+// Positions leave as text (bigints), under names of their own: ORDER BY takes an output column's
+// name before a table column's, and sorting by the text would put 10 before 9.
+const COLUMNS = `id, project_id, trigger, blueprint_id, metadata, created_at, tx_id::text AS tx_text, seq::text AS seq_text`;
 const SETTLED = `tx_id < pg_snapshot_xmin(pg_current_snapshot())::text::bigint`;
 
 interface EventRow {
@@ -59,8 +61,8 @@ interface EventRow {
   blueprint_id: string | null;
   metadata: EventMetadata;
   created_at: Date;
-  tx_id: string;
-  seq: string;
+  tx_text: string;
+  seq_text: string;
   settled?: boolean;
 }
 
@@ -78,7 +80,7 @@ function toEvent(row: EventRow): FeedEvent {
     blueprintId: row.blueprint_id,
     metadata: row.metadata,
     createdAt: row.created_at,
-    position: { txId: row.tx_id, seq: row.seq },
+    position: { txId: row.tx_text, seq: row.seq_text },
   };
 }
 

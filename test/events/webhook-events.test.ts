@@ -187,6 +187,32 @@ test('an event committed after a younger one is not passed over: both arrive, in
   }
 });
 
+test('positions order as numbers, not as text: events whose sequence crosses a power of ten come in order', async () => {
+  // The next ten events of one transaction get sequence numbers on both sides of 10^k.
+  await api.app.dataSource.query(
+    `SELECT setval(pg_get_serial_sequence('domain_event', 'seq'), power(10, ceil(log(last_value + 10)))::bigint - 5) FROM domain_event_seq_seq`,
+  );
+  const stream = subscribe({ projectId });
+  await started(1);
+  const rows: Array<{ id: string }> = await api.app.dataSource.query(
+    `INSERT INTO domain_event (project_id, trigger, blueprint_id, metadata)
+     SELECT $1, 'document_create', $2::uuid, jsonb_build_object('blueprint_id', $3::text, 'document_id', gen_random_uuid()::text, 'document_status_id', 0)
+       FROM generate_series(1, 10)
+     RETURNING id, seq`,
+    [projectId, articles, articles],
+  );
+  const inOrder: string[] = (await api.app.dataSource.query(`SELECT id FROM domain_event WHERE id = ANY($1) ORDER BY seq`, [rows.map((r) => r.id)])).map(
+    (r: { id: string }) => r.id,
+  );
+  const live: string[] = [];
+  while (live.length < 10) live.push((await nextEvent(stream, `live event ${live.length + 1}`)).id);
+  expect(live).toEqual(inOrder);
+  const replay = subscribe({ projectId, after: inOrder[0] });
+  const replayed: string[] = [];
+  while (replayed.length < 9) replayed.push((await nextEvent(replay, `replayed event ${replayed.length + 1}`)).id);
+  expect(replayed).toEqual(inOrder.slice(1));
+});
+
 test('an event whose transaction rolls back never arrives', async () => {
   const stream = subscribe({ projectId });
   await started(1);
