@@ -47,9 +47,17 @@ export function signedHeaders(own: Header[], secret: string, eventId: string, bo
  * One request to the developer's server. node:http rather than fetch: webhooks may use GET
  * and DELETE and still send their JSON body, which fetch refuses. Never throws.
  */
-export function forward(url: URL, method: string, headers: Header[], body: string): Promise<Forwarded> {
+export async function forward(url: URL, method: string, headers: Header[], body: string): Promise<Forwarded> {
   const started = process.hrtime.bigint();
-  const elapsed = () => Number((process.hrtime.bigint() - started) / 1_000_000n);
+  const first = await attempt(url, method, headers, body);
+  // A kept-alive connection the server closed while idle fails at once with ECONNRESET: that
+  // request never reached the application, so it goes again, once, on a new connection (as
+  // Node's documentation advises for request.reusedSocket).
+  const result = first.staleConnection ? await attempt(url, method, headers, body) : first;
+  return { status: result.status, error: result.error, durationMs: Number((process.hrtime.bigint() - started) / 1_000_000n) };
+}
+
+function attempt(url: URL, method: string, headers: Header[], body: string): Promise<Omit<Forwarded, 'durationMs'> & { staleConnection?: boolean }> {
   return new Promise((resolve) => {
     const client = url.protocol === 'https:' ? https : http;
     const payload = Buffer.from(body, 'utf8');
@@ -60,12 +68,14 @@ export function forward(url: URL, method: string, headers: Header[], body: strin
       timeout: TIMEOUT_MS,
     });
     request.on('timeout', () => request.destroy(new Error(`no answer within ${TIMEOUT_MS / 1000} s`)));
-    request.on('error', (error: NodeJS.ErrnoException) => resolve({ error: error.code ?? error.message, durationMs: elapsed() }));
+    request.on('error', (error: NodeJS.ErrnoException) =>
+      resolve({ error: error.code ?? error.message, staleConnection: request.reusedSocket && error.code === 'ECONNRESET' }),
+    );
     request.on('response', (response) => {
       // The answer's body is not shown, only drained, so the connection can be reused.
       response.resume();
-      response.on('end', () => resolve({ status: response.statusCode, durationMs: elapsed() }));
-      response.on('error', (error: NodeJS.ErrnoException) => resolve({ status: response.statusCode, error: error.code ?? error.message, durationMs: elapsed() }));
+      response.on('end', () => resolve({ status: response.statusCode }));
+      response.on('error', (error: NodeJS.ErrnoException) => resolve({ status: response.statusCode, error: error.code ?? error.message }));
     });
     request.end(payload);
   });

@@ -98,7 +98,9 @@ export async function listen(args: string[], env: NodeJS.ProcessEnv, stop: Abort
   let sending: Promise<void> = Promise.resolve();
   const send = (event: WebhookEvent) => {
     // One at a time, in the order the CMS sent them, as a receiver would see a single webhook's calls.
-    sending = sending.then(() => deliver(event, target, forwardTo, output));
+    sending = sending
+      .then(() => deliver(event, target, forwardTo, output))
+      .catch((error: Error) => output.warn(`event ${event.id} not forwarded: ${error.message}`));
   };
   const source = new EventSource({
     wsUrl: connection.apiUrl.replace(/^http/, 'ws'),
