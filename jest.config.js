@@ -4,6 +4,8 @@ const esmOnly = [
   'form-data-encoder', 'http2-wrapper', 'lowercase-keys', 'mimic-response', 'normalize-url', 'p-cancelable',
   'responselike', 'keyv', 'byte-counter', 'chunk-data', 'type-fest', 'is-stream', 'get-stream', 'http-cache-semantics',
   '@keyv', 'quick-lru', 'resolve-alpn', 'uint8array-extras', '@sec-ant',
+  // GraphQL Code Generator's, for the test that regenerates the SDK's documents (sdk/codegen).
+  'auto-bind',
 ];
 
 /** @type {import('jest').Config} */
@@ -27,6 +29,8 @@ module.exports = {
     ],
   },
   transformIgnorePatterns: [`/node_modules/(?!(${esmOnly.join('|')})/)`],
+  // The SDK workspace by name (examples import it so), from its sources rather than its build.
+  moduleNameMapper: { '^cms-webhooks-sdk$': '<rootDir>/sdk/index.ts' },
   globalSetup: '<rootDir>/test/support/global-setup.ts',
   globalTeardown: '<rootDir>/test/support/global-teardown.ts',
   testTimeout: 30000,

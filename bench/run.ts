@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { burst } from './burst';
+import { listen } from './listen';
 import { logPages } from './log-pages';
 import { queryLoad } from './query-load';
 import { type Benchmark, type DatabaseServer, loadLine, startDatabaseServer } from './support';
@@ -10,14 +11,14 @@ import { wsFlood } from './ws-flood';
  * Options are `--name=value` flags or BENCH_* variables (see bench/README.md).
  * Benchmarks are run on purpose, never from the test suite: they take minutes and load the machine.
  */
-const BENCHMARKS: Benchmark[] = [burst, logPages, queryLoad, wsFlood];
+const BENCHMARKS: Benchmark[] = [burst, logPages, queryLoad, wsFlood, listen];
 
 const log = (line: string) => console.log(line);
 
 function usage(): string {
   return [
     'usage: node dist/bench/run.js [name ...] [--saves=N] [--save-concurrency=N] [--endpoint-concurrency=N] [--idle-saves=N]',
-    '                              [--log-rows=N] [--depth=N] [--reps=N] [--stall-ms=N]',
+    '                              [--log-rows=N] [--depth=N] [--reps=N] [--listen-saves=N] [--stall-ms=N]',
     '                              [--load-seconds=N] [--load-log-rows=N] [--flood-clients=N] [--flood-mb=N]',
     ...BENCHMARKS.map((b) => `  ${b.name.padEnd(10)} ${b.description}`),
   ].join('\n');

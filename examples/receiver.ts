@@ -1,5 +1,7 @@
 import http from 'node:http';
-import { CmsClient, verifyWebhook, WebhookPayload, WebhookVerificationError } from '../sdk';
+// The SDK by its package name, as a receiver that installed it imports it (in this repository,
+// an npm workspace; tsconfig and jest map the name to sdk/ so tests use the sources).
+import { CmsClient, verifyWebhook, WebhookPayload, WebhookVerificationError } from 'cms-webhooks-sdk';
 
 /**
  * A complete webhook receiver: verify the signature on the raw body, answer quickly, then
@@ -8,6 +10,8 @@ import { CmsClient, verifyWebhook, WebhookPayload, WebhookVerificationError } fr
  *
  *   CMS_WEBHOOK_SECRET=whsec_… CMS_TOKEN=cms_… CMS_URL=http://localhost:4000/graphql \
  *     node dist/examples/receiver.js
+ *
+ * With `cms-webhooks listen`, CMS_WEBHOOK_SECRET is the local secret it prints.
  */
 export interface HandledEvent {
   event: WebhookPayload;

@@ -1,45 +1,22 @@
 // A small typed client for the CMS's GraphQL API. Each method sends one of the contract's
-// operations unchanged (see operations.ts) and returns its root field, typed by hand in
-// types.ts. Subscriptions (WebhookCallLogged) need a graphql-ws client; its document is
-// exported from operations.ts for that.
-import { OPERATIONS, type OperationName } from './operations';
+// operations (see operations.ts) and returns its root field, typed as generated from the schema
+// (generated/graphql.ts). Subscriptions need a graphql-ws client: `cms-webhooks listen` is one.
+import { OPERATIONS, type OperationName, type ResultOf, type VariablesOf } from './operations';
 import type {
-  AssignedProjectMember,
-  Blueprint,
   BlueprintInput,
-  BlueprintSummary,
   BlueprintUpdateInput,
-  CmsDocument,
-  Connection,
-  CreatedApiToken,
-  CreatedBlueprint,
-  CreatedDocument,
-  CreatedProject,
-  CreatedUser,
   CreateProjectInput,
   CreateUserInput,
   DocumentInput,
+  CmsDocument,
   DocumentsOptions,
   DocumentStatus,
-  DocumentStatusChange,
-  DocumentSummary,
   DocumentUpdateInput,
-  MeResult,
-  ProjectMember,
   ProjectRole,
-  ProjectSummary,
-  RotatedWebhookSecret,
-  UpdatedBlueprint,
-  UpdatedDocument,
-  Webhook,
-  WebhookCall,
   WebhookCallFilter,
-  WebhookCallWithCurl,
   WebhookInput,
   WebhookTrigger,
   WebhookUpdateInput,
-  WebhookWithSecret,
-  WebhookWithStats,
 } from './types';
 
 export interface CmsClientOptions {
@@ -93,6 +70,9 @@ export class CmsApiError extends Error {
 
 type Variables = Record<string, unknown>;
 
+/** The root field `F` of operation `N`'s result, as generated from the schema. */
+export type Root<N extends OperationName, F extends keyof ResultOf<N>> = ResultOf<N>[F];
+
 export class CmsClient {
   private readonly url: string;
   private readonly token: string;
@@ -115,112 +95,112 @@ export class CmsClient {
     return this.call('Document', { id }, 'document');
   }
 
-  blueprint(id: string): Promise<Blueprint> {
+  blueprint(id: string): Promise<Root<'Blueprint', 'blueprint'>> {
     return this.call('Blueprint', { id }, 'blueprint');
   }
 
-  documents(projectId: string, options: DocumentsOptions = {}): Promise<Connection<DocumentSummary>> {
+  documents(projectId: string, options: DocumentsOptions = {}): Promise<Root<'Documents', 'documents'>> {
     const { blueprintId, first, after } = options;
     return this.call('Documents', { projectId, blueprintId, first, after }, 'documents');
   }
 
   // ---------------------------------------------------------------- identity and projects
 
-  me(): Promise<MeResult> {
+  me(): Promise<Root<'Me', 'me'>> {
     return this.call('Me', {}, 'me');
   }
 
-  createUser(input: CreateUserInput): Promise<CreatedUser> {
+  createUser(input: CreateUserInput): Promise<Root<'CreateUser', 'createUser'>> {
     return this.call('CreateUser', { input }, 'createUser');
   }
 
   /** Without `userId`, the token is for the caller. */
-  createApiToken(name: string, userId?: string): Promise<CreatedApiToken> {
+  createApiToken(name: string, userId?: string): Promise<Root<'CreateApiToken', 'createApiToken'>> {
     return this.call('CreateApiToken', { userId, name }, 'createApiToken');
   }
 
-  projects(): Promise<ProjectSummary[]> {
+  projects(): Promise<Root<'Projects', 'projects'>> {
     return this.call('Projects', {}, 'projects');
   }
 
-  createProject(input: CreateProjectInput): Promise<CreatedProject> {
+  createProject(input: CreateProjectInput): Promise<Root<'CreateProject', 'createProject'>> {
     return this.call('CreateProject', { input }, 'createProject');
   }
 
-  assignProjectMember(projectId: string, userId: string, role: ProjectRole): Promise<AssignedProjectMember> {
+  assignProjectMember(projectId: string, userId: string, role: ProjectRole): Promise<Root<'AssignProjectMember', 'assignProjectMember'>> {
     return this.call('AssignProjectMember', { projectId, userId, role }, 'assignProjectMember');
   }
 
-  deassignProjectMember(projectId: string, userId: string): Promise<boolean> {
+  deassignProjectMember(projectId: string, userId: string): Promise<Root<'DeassignProjectMember', 'deassignProjectMember'>> {
     return this.call('DeassignProjectMember', { projectId, userId }, 'deassignProjectMember');
   }
 
-  projectMembers(projectId: string): Promise<ProjectMember[]> {
+  projectMembers(projectId: string): Promise<Root<'ProjectMembers', 'projectMembers'>> {
     return this.call('ProjectMembers', { projectId }, 'projectMembers');
   }
 
   // ---------------------------------------------------------------- blueprints and documents
 
-  blueprints(projectId: string): Promise<BlueprintSummary[]> {
+  blueprints(projectId: string): Promise<Root<'Blueprints', 'blueprints'>> {
     return this.call('Blueprints', { projectId }, 'blueprints');
   }
 
-  createBlueprint(projectId: string, input: BlueprintInput): Promise<CreatedBlueprint> {
+  createBlueprint(projectId: string, input: BlueprintInput): Promise<Root<'CreateBlueprint', 'createBlueprint'>> {
     return this.call('CreateBlueprint', { projectId, input }, 'createBlueprint');
   }
 
-  updateBlueprint(id: string, input: BlueprintUpdateInput): Promise<UpdatedBlueprint> {
+  updateBlueprint(id: string, input: BlueprintUpdateInput): Promise<Root<'UpdateBlueprint', 'updateBlueprint'>> {
     return this.call('UpdateBlueprint', { id, input }, 'updateBlueprint');
   }
 
-  deleteBlueprint(id: string): Promise<boolean> {
+  deleteBlueprint(id: string): Promise<Root<'DeleteBlueprint', 'deleteBlueprint'>> {
     return this.call('DeleteBlueprint', { id }, 'deleteBlueprint');
   }
 
-  createDocument(projectId: string, input: DocumentInput): Promise<CreatedDocument> {
+  createDocument(projectId: string, input: DocumentInput): Promise<Root<'CreateDocument', 'createDocument'>> {
     return this.call('CreateDocument', { projectId, input }, 'createDocument');
   }
 
-  updateDocument(id: string, input: DocumentUpdateInput): Promise<UpdatedDocument> {
+  updateDocument(id: string, input: DocumentUpdateInput): Promise<Root<'UpdateDocument', 'updateDocument'>> {
     return this.call('UpdateDocument', { id, input }, 'updateDocument');
   }
 
-  setDocumentStatus(id: string, status: DocumentStatus): Promise<DocumentStatusChange> {
+  setDocumentStatus(id: string, status: DocumentStatus): Promise<Root<'SetDocumentStatus', 'setDocumentStatus'>> {
     return this.call('SetDocumentStatus', { id, status }, 'setDocumentStatus');
   }
 
-  deleteDocument(id: string): Promise<boolean> {
+  deleteDocument(id: string): Promise<Root<'DeleteDocument', 'deleteDocument'>> {
     return this.call('DeleteDocument', { id }, 'deleteDocument');
   }
 
   // ---------------------------------------------------------------- webhooks and their log
 
-  webhooks(projectId: string): Promise<WebhookWithStats[]> {
+  webhooks(projectId: string): Promise<Root<'Webhooks', 'webhooks'>> {
     return this.call('Webhooks', { projectId }, 'webhooks');
   }
 
-  webhook(id: string): Promise<WebhookWithSecret> {
+  webhook(id: string): Promise<Root<'Webhook', 'webhook'>> {
     return this.call('Webhook', { id }, 'webhook');
   }
 
-  createWebhook(projectId: string, input: WebhookInput): Promise<WebhookWithSecret> {
+  createWebhook(projectId: string, input: WebhookInput): Promise<Root<'CreateWebhook', 'createWebhook'>> {
     return this.call('CreateWebhook', { projectId, input }, 'createWebhook');
   }
 
-  updateWebhook(id: string, input: WebhookUpdateInput): Promise<Webhook> {
+  updateWebhook(id: string, input: WebhookUpdateInput): Promise<Root<'UpdateWebhook', 'updateWebhook'>> {
     return this.call('UpdateWebhook', { id, input }, 'updateWebhook');
   }
 
-  deleteWebhook(id: string): Promise<boolean> {
+  deleteWebhook(id: string): Promise<Root<'DeleteWebhook', 'deleteWebhook'>> {
     return this.call('DeleteWebhook', { id }, 'deleteWebhook');
   }
 
-  rotateWebhookSecret(id: string): Promise<RotatedWebhookSecret> {
+  rotateWebhookSecret(id: string): Promise<Root<'RotateWebhookSecret', 'rotateWebhookSecret'>> {
     return this.call('RotateWebhookSecret', { id }, 'rotateWebhookSecret');
   }
 
   /** Sends a TEST call now and returns its log row. */
-  testWebhook(id: string, trigger?: WebhookTrigger): Promise<WebhookCall> {
+  testWebhook(id: string, trigger?: WebhookTrigger): Promise<Root<'TestWebhook', 'testWebhook'>> {
     return this.call('TestWebhook', { id, trigger }, 'testWebhook');
   }
 
@@ -230,21 +210,21 @@ export class CmsClient {
     filter?: WebhookCallFilter,
     first?: number,
     after?: string,
-  ): Promise<Connection<WebhookCall>> {
+  ): Promise<Root<'WebhookCalls', 'webhookCalls'>> {
     return this.call('WebhookCalls', { projectId, filter, first, after }, 'webhookCalls');
   }
 
   async webhookCallsCount(projectId: string, filter?: WebhookCallFilter): Promise<number> {
-    const result = await this.call<{ totalCount: number }>('WebhookCallsCount', { projectId, filter }, 'webhookCalls');
+    const result = await this.call('WebhookCallsCount', { projectId, filter }, 'webhookCalls');
     return result.totalCount;
   }
 
-  webhookCall(id: string): Promise<WebhookCallWithCurl> {
+  webhookCall(id: string): Promise<Root<'WebhookCall', 'webhookCall'>> {
     return this.call('WebhookCall', { id }, 'webhookCall');
   }
 
   /** Sends the call's event again (a REPLAY call) and returns the new log row. */
-  replayWebhookCall(id: string): Promise<WebhookCall> {
+  replayWebhookCall(id: string): Promise<Root<'ReplayWebhookCall', 'replayWebhookCall'>> {
     return this.call('ReplayWebhookCall', { id }, 'replayWebhookCall');
   }
 
@@ -296,8 +276,8 @@ export class CmsClient {
     return body.data as TData;
   }
 
-  private async call<T>(operationName: OperationName, variables: Variables, field: string): Promise<T> {
-    const data = await this.request<Record<string, T>>(OPERATIONS[operationName], variables, operationName);
+  private async call<N extends OperationName, F extends keyof ResultOf<N>>(operationName: N, variables: VariablesOf<N>, field: F): Promise<ResultOf<N>[F]> {
+    const data = await this.request<ResultOf<N>>(OPERATIONS[operationName], variables as Variables, operationName);
     return data[field];
   }
 }

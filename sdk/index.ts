@@ -9,6 +9,8 @@ export {
   type WebhookTriggerName,
   type WebhookVerificationFailure,
 } from './verify';
-export { CmsApiError, CmsClient, type CmsClientOptions, type CmsErrorCode, type GraphQLErrorEntry } from './client';
-export * from './operations';
+export { CmsApiError, CmsClient, type CmsClientOptions, type CmsErrorCode, type GraphQLErrorEntry, type Root } from './client';
+export { FRAGMENTS, OPERATIONS, SDK_OPERATIONS, type OperationName, type ResultOf, type SdkOperationName, type VariablesOf } from './operations';
 export type * from './types';
+/** Typed documents for any typed-document-node GraphQL client, and every operation's result and variables types. */
+export * from './generated/graphql';

@@ -107,6 +107,7 @@ export async function startApp(config: Config, log: (line: string) => void = con
       await worker?.stop(config.webhook.shutdownGraceMs);
       sender.close();
       await unrecorded.close();
+      await services.eventFeed.stop();
       await services.callLog.stop();
       await services.identity.touched(); // last-used writes still in flight, before their pool closes
       await dataSource.destroy();

@@ -8,6 +8,9 @@ import { BlueprintService } from './cms/blueprint.service';
 import { DocumentService } from './cms/document.service';
 import { ProjectService } from './cms/project.service';
 import { WebhookCall } from './delivery/webhook-call.entity';
+import { LISTEN_CHANNELS } from './delivery/delivery.worker';
+import { EventFeed } from './events/event-feed';
+import { WebhookEventService } from './events/webhook-event.service';
 import { WebhookService } from './webhooks/webhook.service';
 import { WebhookSendService } from './webhooks/webhook-send.service';
 import type { HttpSender } from './delivery/http-sender';
@@ -17,15 +20,18 @@ import type { Config } from './config/config';
 /** The composition root: every service built once per process from the DataSource. */
 export function createServices(dataSource: DataSource, delivery: { sender: HttpSender; webhookConfig: Config['webhook']; unrecorded?: UnrecordedAttempts }) {
   const access = new AccessService(dataSource);
+  const eventFeed = new EventFeed(dataSource);
   // The live call log's own LISTEN connection goes to the DataSource's database; app.ts starts it.
   const callLog = new CallLogPubSub({
     connection: { connectionString: (dataSource.options as { url?: string }).url },
     load: (ids) => dataSource.getRepository(WebhookCall).findBy({ id: In(ids) }),
   });
   const identity = new IdentityService(dataSource);
-  // Access changes arrive on the live log's LISTEN connection: one connection per process.
+  // Access changes and the event stream's wake-ups (the outbox's NOTIFY) arrive on the same
+  // LISTEN connection: one connection per process. After a reconnect the feed looks again.
   const accessWatch = new AccessWatch(identity);
   callLog.listen(ACCESS_CHANNEL, accessWatch);
+  callLog.listen(LISTEN_CHANNELS.events, { notified: async () => eventFeed.wake(), restored: async () => eventFeed.wake() });
   const webhooks = new WebhookService(dataSource, access);
   const webhookCalls = new WebhookCallService(dataSource, access, callLog, accessWatch);
   return {
@@ -39,6 +45,8 @@ export function createServices(dataSource: DataSource, delivery: { sender: HttpS
     webhooks,
     callLog,
     webhookCalls,
+    eventFeed,
+    webhookEvents: new WebhookEventService(dataSource, access, eventFeed, accessWatch),
     sends: new WebhookSendService(dataSource, webhooks, webhookCalls, delivery.sender, delivery.webhookConfig, delivery.unrecorded),
   };
 }

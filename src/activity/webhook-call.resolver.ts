@@ -20,7 +20,7 @@ interface LoggedArgs {
  * GraphQLError it builds. An AppError stays an AppError, so a later formatting pass maps it
  * the same way again.
  */
-function withErrorCode(error: unknown): Error {
+export function withErrorCode(error: unknown): Error {
   const formatted = formatError({ message: error instanceof Error ? error.message : String(error) }, error);
   const target = error instanceof AppError ? error : new Error(formatted.message);
   return Object.assign(target, { extensions: formatted.extensions });

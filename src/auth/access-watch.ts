@@ -111,10 +111,10 @@ export class AccessWatch {
    * and runs `check` again whenever the caller's access to the project may have changed; when
    * it throws, the stream fails with that error.
    */
-  async openStream<T extends GuardedStream>(actor: Actor, projectId: string, check: () => Promise<void>, open: () => T): Promise<T> {
+  async openStream<T extends GuardedStream>(actor: Actor, projectId: string, check: () => Promise<void>, open: () => T | Promise<T>): Promise<T> {
     const seen = this.generation;
     await check();
-    const stream = open();
+    const stream = await open();
     const entry: StreamEntry = { actor, projectId, check, stream, open: true };
     this.streams.add(entry);
     stream.onEnd(() => {

@@ -1,4 +1,4 @@
-import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
+import { Column, CreateDateColumn, Entity, Generated, Index, PrimaryGeneratedColumn } from 'typeorm';
 import { WebhookTrigger } from '../webhooks/triggers';
 
 export interface EventMetadata {
@@ -22,6 +22,8 @@ export interface EventMetadata {
 @Index('domain_event_undispatched_idx', ['createdAt'], { where: 'dispatched_at IS NULL' })
 // BRIN on created_at for retention (migrations/1764200000000-Retention.ts); TypeORM cannot declare BRIN.
 @Index('domain_event_created_brin', { synchronize: false })
+// (project_id, tx_id, seq), for the live event stream; TypeORM reads index columns back in no fixed order.
+@Index('domain_event_project_position_idx', { synchronize: false })
 export class DomainEvent {
   @PrimaryGeneratedColumn('uuid')
   id: string;
@@ -44,4 +46,17 @@ export class DomainEvent {
 
   @Column({ name: 'dispatched_at', type: 'timestamptz', nullable: true })
   dispatchedAt: Date | null;
+
+  /**
+   * The inserting transaction's id and a sequence: together, the order the live stream
+   * (webhookEvents) reads events in. `created_at` cannot serve: it is taken before commit, so
+   * a transaction that commits later may carry an earlier time, and a reader that had moved
+   * past that time would skip it. See src/events/event-feed.ts. Both are bigint, read as strings.
+   */
+  @Column({ name: 'tx_id', type: 'bigint', default: () => 'cms_current_tx_id()', insert: false, update: false })
+  txId: string;
+
+  @Column({ type: 'bigint', insert: false, update: false })
+  @Generated('increment')
+  seq: string;
 }

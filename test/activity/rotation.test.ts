@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { Webhook as Verifier } from 'standardwebhooks';
-import { verifyWebhook, WebhookVerificationError } from '../../sdk';
+import { verifyWebhook, WebhookVerificationError } from 'cms-webhooks-sdk';
 import { codeOf, createUserWithToken, GqlResult, startTestApi, TestApi } from '../support/api';
 import { ReceivedRequest, Receiver, startReceiver } from '../support/receiver';
 import { createProject } from './helpers';

@@ -18,10 +18,12 @@ export interface Receiver {
 }
 
 /**
- * A real HTTP receiver on loopback. `respond` decides the answer per request (default 200).
+ * A real HTTP receiver on loopback. `respond` decides the answer per request (default 200);
+ * `port` lets a test bring a receiver back where an earlier one was.
  */
 export async function startReceiver(
   respond: (request: ReceivedRequest, res: http.ServerResponse) => void = (_r, res) => res.writeHead(200).end('ok'),
+  port = 0,
 ): Promise<Receiver> {
   const requests: ReceivedRequest[] = [];
   const waiters = new Set<() => void>();
@@ -36,10 +38,10 @@ export async function startReceiver(
     });
   });
   server.keepAliveTimeout = 1000;
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  const bound = (server.address() as AddressInfo).port;
   return {
-    url: `http://127.0.0.1:${port}/hook`,
+    url: `http://127.0.0.1:${bound}/hook`,
     requests,
     waitUntil: (predicate, timeoutMs = 20_000, what = 'condition') =>
       new Promise<void>((resolve, reject) => {

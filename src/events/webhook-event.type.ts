@@ -1,0 +1,25 @@
+import { Field, ID, ObjectType } from 'type-graphql';
+import { WebhookTrigger } from '../webhooks/triggers';
+
+@ObjectType('WebhookEvent', { description: 'A committed event, as a webhook would get it' })
+export class WebhookEventType {
+  @Field(() => ID, { description: 'The event id: what its requests carry as webhook-id and event_id' })
+  id: string;
+
+  @Field(() => ID)
+  projectId: string;
+
+  @Field(() => ID, { nullable: true, description: 'The webhook whose triggers and blueprint filter were applied; null when none was given' })
+  webhookId: string | null;
+
+  @Field(() => WebhookTrigger)
+  trigger: WebhookTrigger;
+
+  @Field({ description: 'When the change was made' })
+  createdAt: Date;
+
+  @Field({
+    description: 'The exact request body the webhook is sent; without webhookId its webhook.webhook_id is 00000000-0000-0000-0000-000000000000',
+  })
+  body: string;
+}
