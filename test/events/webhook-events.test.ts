@@ -237,6 +237,17 @@ test.each([
   expect(streams()).toBe(0);
 });
 
+test('an ADMIN demoted while streaming is cut off at once with FORBIDDEN, pushed by the access NOTIFY', async () => {
+  const admin = await createUserWithToken(api, `streamer-${Date.now()}@events.test`, projectId, 'ADMIN');
+  const stream = subscribe({ projectId }, admin.token);
+  await started(1);
+  ok(await api.op(api.adminToken, 'AssignProjectMember', { projectId, userId: admin.id, role: 'VIEWER' }), 'AssignProjectMember');
+  // No event is needed to notice: the stream ends on the access change itself, with the
+  // error graphql-ws sends for a subscription that fails once running.
+  await expect(within('the stream to end', stream.next())).rejects.toEqual([expect.objectContaining({ extensions: { code: 'FORBIDDEN' } })]);
+  await started(0);
+});
+
 test.each([
   ['a malformed after', { after: 'nope' }, 'BAD_USER_INPUT', 'after: must be a UUID'],
   ['no triggers at all', { triggers: [] }, 'BAD_USER_INPUT', 'triggers: must name at least one trigger (or be left out for all)'],
