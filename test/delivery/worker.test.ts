@@ -166,7 +166,7 @@ describe('delivery worker', () => {
     expect(sends.get('b')).toBeGreaterThan(0);
     await Promise.all(workers.splice(0).map((w) => w.stop(500)));
     senders.forEach((s) => s.close());
-  });
+  }, 120_000);
 
   it('stop() hands leases of attempts still in flight back, and another worker finishes them', async () => {
     const held = gate();
