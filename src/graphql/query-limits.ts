@@ -32,10 +32,7 @@ import type { QueryLimits } from '../config/config';
 export const UNPAGED_LIST_SIZE = 100;
 /** Lists stored inside a row (headers, blueprint fields): no query of their own. */
 export const EMBEDDED_LIST_SIZE = 10;
-/**
- * A count reads the whole filtered log, however small the page it comes with, and aliased
- * counts run side by side, each on its own pooled connection: at most 10 in one request.
- */
+/** A count reads the whole filtered log, however small the page it comes with: at most 10 in one request. */
 export const TOTAL_COUNT_COST = 1000;
 /**
  * The whole schema, described in memory: graphql-js answers it in one synchronous stretch
