@@ -106,7 +106,7 @@ test('a burst of 50 saves: each event arrives once, signed with the local secret
   expect(lines).toHaveLength(50);
   expect(lines.every((l) => l.status === 204 && l.trigger === 'document_create')).toBe(true);
   expect(lines.map((l) => l.documentId).sort()).toEqual([...saved].sort());
-});
+}, 60_000);
 
 test('the server is stopped for 2 s in the middle of a burst: listen reconnects and nothing is lost, nothing doubled', async () => {
   const local = await receiver();
@@ -132,7 +132,8 @@ test('the server is stopped for 2 s in the middle of a burst: listen reconnects 
   // One save at a time, so the order is known: the stream keeps it across the restart.
   expect(local.requests.map(documentOf)).toEqual(saved);
   expect(cli.json<Line>().map((l) => l.status)).toEqual(Array(50).fill(204));
-});
+  // 50 saves one after the other, an outage, a reconnect after backoff: more than jest's default 30 s on a loaded machine.
+}, 90_000);
 
 test('--webhook: only what the webhook gets, with its method, its headers and its own secret', async () => {
   const created = ok(
