@@ -4,7 +4,9 @@ import type { Config } from './config/config';
 import { createDataSource, ensureDatabase } from './db/data-source';
 import { createWebhookSender, DeliveryWorker, startDeliveryWorker } from './delivery/delivery.worker';
 import { EmbeddedPostgres, startEmbeddedPostgres, } from './db/embedded-postgres';
+import { OutcomeWriter } from './delivery/outcome-writer';
 import { UnrecordedAttempts } from './delivery/unrecorded';
+import { ADVISORY_LOCKS } from './db/names';
 import { buildAppSchema } from './graphql/schema';
 import { HttpServer, startHttpServer } from './server';
 import { createServices, Services } from './services';
@@ -47,14 +49,14 @@ export async function startApp(config: Config, log: (line: string) => void = con
     // than DATABASE_STATEMENT_TIMEOUT_MS: neither is a runaway query. RESET restores the
     // connection's own value before it goes back to the pool.
     await lock.query('SET statement_timeout = 0');
-    await lock.query('SELECT pg_advisory_lock(4242000)');
+    await lock.query('SELECT pg_advisory_lock($1)', [ADVISORY_LOCKS.migrations]);
     const migrations = new MigrationExecutor(dataSource, lock);
     migrations.transaction = 'all';
     const applied = await migrations.executePendingMigrations();
     if (applied.length > 0) log(`applied ${applied.length} migration(s): ${applied.map((m) => m.name).join(', ')}`);
   } finally {
     await lock
-      .query('SELECT pg_advisory_unlock(4242000)')
+      .query('SELECT pg_advisory_unlock($1)', [ADVISORY_LOCKS.migrations])
       .then(() => lock.query('RESET statement_timeout'))
       .finally(() => lock.release());
   }
@@ -63,7 +65,9 @@ export async function startApp(config: Config, log: (line: string) => void = con
   const sender = createWebhookSender(config.webhook);
   // Outcomes of attempts made while the database was away, this process's sends and worker alike.
   const unrecorded = new UnrecordedAttempts(dataSource, log);
-  const services = createServices(dataSource, { sender, webhookConfig: config.webhook, unrecorded });
+  // One writer per process: test sends, replays and the worker's outcomes share its batches.
+  const writer = new OutcomeWriter(dataSource, { unrecorded });
+  const services = createServices(dataSource, { sender, webhookConfig: config.webhook, writer });
   const { createdToken } = await services.identity.bootstrap(config.bootstrapAdminToken);
   if (createdToken) {
     // Printed once, on the first start of an empty database; only its hash is stored.
@@ -86,7 +90,7 @@ export async function startApp(config: Config, log: (line: string) => void = con
 
   let worker: DeliveryWorker | undefined;
   if (config.role !== 'api') {
-    worker = startDeliveryWorker({ dataSource, databaseUrl: url, config: config.webhook, log, unrecorded });
+    worker = startDeliveryWorker({ dataSource, databaseUrl: url, config: config.webhook, log, unrecorded, writer });
     await worker.ready;
     log(`delivery worker ${worker.workerId} running`);
   }
@@ -106,6 +110,7 @@ export async function startApp(config: Config, log: (line: string) => void = con
       // In-flight attempts finish (within the grace period) before the pool closes; the rest are handed back.
       await worker?.stop(config.webhook.shutdownGraceMs);
       sender.close();
+      await writer.flushed();
       await unrecorded.close();
       await services.eventFeed.stop();
       await services.callLog.stop();

@@ -2,23 +2,23 @@ import { DataSource, In } from 'typeorm';
 import { CallLogPubSub } from './activity/call-log.pubsub';
 import { WebhookCallService } from './activity/webhook-call.service';
 import { AccessService } from './auth/access.service';
-import { ACCESS_CHANNEL, AccessWatch } from './auth/access-watch';
+import { AccessWatch } from './auth/access-watch';
 import { IdentityService } from './auth/identity.service';
 import { BlueprintService } from './cms/blueprint.service';
 import { DocumentService } from './cms/document.service';
 import { ProjectService } from './cms/project.service';
 import { WebhookCall } from './delivery/webhook-call.entity';
-import { LISTEN_CHANNELS } from './delivery/delivery.worker';
+import { CHANNELS } from './db/names';
 import { EventFeed } from './events/event-feed';
 import { WebhookEventService } from './events/webhook-event.service';
 import { WebhookService } from './webhooks/webhook.service';
-import { WebhookSendService } from './webhooks/webhook-send.service';
+import { WebhookSendService } from './delivery/send.service';
 import type { HttpSender } from './delivery/http-sender';
-import type { UnrecordedAttempts } from './delivery/unrecorded';
+import type { OutcomeWriter } from './delivery/outcome-writer';
 import type { Config } from './config/config';
 
 /** The composition root: every service built once per process from the DataSource. */
-export function createServices(dataSource: DataSource, delivery: { sender: HttpSender; webhookConfig: Config['webhook']; unrecorded?: UnrecordedAttempts }) {
+export function createServices(dataSource: DataSource, delivery: { sender: HttpSender; webhookConfig: Config['webhook']; writer: OutcomeWriter }) {
   const access = new AccessService(dataSource);
   const eventFeed = new EventFeed(dataSource);
   // The live call log's own LISTEN connection goes to the DataSource's database; app.ts starts it.
@@ -30,8 +30,8 @@ export function createServices(dataSource: DataSource, delivery: { sender: HttpS
   // Access changes and the event stream's wake-ups (the outbox's NOTIFY) arrive on the same
   // LISTEN connection: one connection per process. After a reconnect the feed looks again.
   const accessWatch = new AccessWatch(identity);
-  callLog.listen(ACCESS_CHANNEL, accessWatch);
-  callLog.listen(LISTEN_CHANNELS.events, { notified: async () => eventFeed.wake(), restored: async () => eventFeed.wake() });
+  callLog.listen(CHANNELS.access, accessWatch);
+  callLog.listen(CHANNELS.domainEvents, { notified: async () => eventFeed.wake(), restored: async () => eventFeed.wake() });
   const webhooks = new WebhookService(dataSource, access);
   const webhookCalls = new WebhookCallService(dataSource, access, callLog, accessWatch);
   return {
@@ -47,7 +47,7 @@ export function createServices(dataSource: DataSource, delivery: { sender: HttpS
     webhookCalls,
     eventFeed,
     webhookEvents: new WebhookEventService(dataSource, access, eventFeed, accessWatch),
-    sends: new WebhookSendService(dataSource, webhooks, webhookCalls, delivery.sender, delivery.webhookConfig, delivery.unrecorded),
+    sends: new WebhookSendService(dataSource, webhooks, webhookCalls, delivery.sender, delivery.webhookConfig, delivery.writer),
   };
 }
 

@@ -9,9 +9,14 @@ const W2 = 'bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbbb';
 const call = (id: string, projectId = P1, webhookId = W1) => ({ id, projectId, webhookId }) as WebhookCall;
 const pubsub = () => new CallLogPubSub({ connection: {}, load: async () => [] });
 
-test('parses project:webhook:id and rejects anything else', () => {
-  expect(parseNotification(`${P1}:${W1}:${P2}`)).toEqual({ projectId: P1, webhookId: W1, id: P2 });
-  for (const bad of [undefined, '', `${P1}:${W1}`, `${P1}::${P2}`, `${P1}:${W1}:${P2}:x`]) expect(parseNotification(bad)).toBeUndefined();
+test('parses comma-separated project:webhook:id entries and skips anything else', () => {
+  expect(parseNotification(`${P1}:${W1}:${P2}`)).toEqual([{ projectId: P1, webhookId: W1, id: P2 }]);
+  expect(parseNotification(`${P1}:${W1}:${P2},${P2}:${W1}:${P1}`)).toEqual([
+    { projectId: P1, webhookId: W1, id: P2 },
+    { projectId: P2, webhookId: W1, id: P1 },
+  ]);
+  for (const bad of [undefined, '', `${P1}:${W1}`, `${P1}::${P2}`, `${P1}:${W1}:${P2}:x`]) expect(parseNotification(bad)).toEqual([]);
+  expect(parseNotification(`${P1}:${W1},${P1}:${W1}:${P2}`)).toEqual([{ projectId: P1, webhookId: W1, id: P2 }]);
 });
 
 test('fans out to the subscribers of the project, filtered by webhook when asked', async () => {

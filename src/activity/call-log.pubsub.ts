@@ -1,9 +1,11 @@
-import { Client, ClientConfig, Notification } from 'pg';
+import type { ClientConfig } from 'pg';
+import { ListenConnection } from '../db/listen';
+import { CHANNELS } from '../db/names';
 import type { WebhookCall } from '../delivery/webhook-call.entity';
 
 /**
- * The live call log. A trigger on webhook_call raises `NOTIFY cms_webhook_call,
- * 'project:webhook:id'`, and PostgreSQL delivers a NOTIFY only once its transaction commits:
+ * The live call log. A statement-level trigger on webhook_call raises `NOTIFY
+ * cms_webhook_call, 'project:webhook:id,project:webhook:id,…'`, and PostgreSQL delivers a NOTIFY only once its transaction commits:
  * a row that rolls back is never announced, and a row written by any process on the same
  * database (or by hand in psql) reaches every process. Each process holds ONE dedicated
  * LISTEN connection (not a pool slot: a pool recycles connections and LISTEN is per session)
@@ -20,13 +22,10 @@ import type { WebhookCall } from '../delivery/webhook-call.entity';
  * The shape (`publish(topic, payload)`, `subscribe(topic, id)`) is the one type-graphql
  * expects of a pubSub; the topic is a project id and the dynamic id an optional webhook id.
  */
-export const CALL_LOG_CHANNEL = 'cms_webhook_call';
+export const CALL_LOG_CHANNEL = CHANNELS.webhookCalls;
 
 /** A subscriber that reads slower than calls are logged loses the oldest, not the process's memory. */
 export const MAX_BUFFERED_CALLS = 1000;
-
-const RECONNECT_MIN_MS = 100;
-const RECONNECT_MAX_MS = 5000;
 
 export interface CallLogPubSubOptions {
   /** How the dedicated LISTEN connection connects (the DataSource's URL). */
@@ -48,12 +47,16 @@ interface Announced {
   id: string;
 }
 
-/** `project:webhook:id`, all UUIDs (which contain no colon). */
-export function parseNotification(payload: string | undefined): Announced | undefined {
-  const parts = (payload ?? '').split(':');
-  if (parts.length !== 3 || parts.some((p) => p === '')) return undefined;
-  const [projectId, webhookId, id] = parts;
-  return { projectId, webhookId, id };
+/** Comma-separated `project:webhook:id` entries, all UUIDs (which contain neither separator); malformed entries are skipped. */
+export function parseNotification(payload: string | undefined): Announced[] {
+  const announced: Announced[] = [];
+  for (const entry of (payload ?? '').split(',')) {
+    const parts = entry.split(':');
+    if (parts.length !== 3 || parts.some((p) => p === '')) continue;
+    const [projectId, webhookId, id] = parts;
+    announced.push({ projectId, webhookId, id });
+  }
+  return announced;
 }
 
 /**
@@ -162,11 +165,9 @@ export interface ChannelHandler {
 
 export class CallLogPubSub {
   private readonly byProject = new Map<string, Set<CallStream>>();
-  private client: Client | undefined;
+  private connection: ListenConnection | undefined;
   private started = false;
   private stopped = false;
-  private failures = 0;
-  private reconnectTimer: NodeJS.Timeout | undefined;
   private pending: Announced[] = [];
   private readonly channels = new Map<string, { handler: ChannelHandler; pending: string[]; restored: boolean }>();
   private flushScheduled = false;
@@ -182,18 +183,34 @@ export class CallLogPubSub {
     this.started = true;
     this.stopped = false;
     this.log = log;
-    await this.connect();
+    const connection = new ListenConnection({
+      connection: this.options.connection,
+      channels: [CALL_LOG_CHANNEL, ...this.channels.keys()],
+      name: 'cms-call-log',
+      log,
+      onNotification: (channel, payload) => this.notified(channel, payload),
+      onConnected: (first) => {
+        if (first) return;
+        this.counters.reconnects++;
+        for (const channel of this.channels.values()) channel.restored = true;
+        this.schedule();
+      },
+    });
+    this.connection = connection;
+    try {
+      await connection.start();
+    } catch (error) {
+      await connection.close();
+      throw error;
+    }
   }
 
   /** Ends every stream and closes the LISTEN connection. */
   async stop(): Promise<void> {
     this.stopped = true;
-    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
-    this.reconnectTimer = undefined;
     for (const streams of [...this.byProject.values()]) for (const stream of [...streams]) await stream.return();
-    const client = this.client;
-    this.client = undefined;
-    await client?.end().catch(() => undefined);
+    await this.connection?.close();
+    this.connection = undefined;
     await this.flushing;
   }
 
@@ -242,71 +259,22 @@ export class CallLogPubSub {
     return false;
   }
 
-  private async connect(): Promise<void> {
-    const client = new Client({ application_name: 'cms-call-log', keepAlive: true, ...this.options.connection });
-    // pg emits 'error' on a broken connection; with no listener that would crash the process.
-    client.on('error', (error) => this.dropped(client, error));
-    client.on('end', () => this.dropped(client));
-    client.on('notification', (message) => this.notified(message));
-    try {
-      await client.connect();
-      for (const channel of [CALL_LOG_CHANNEL, ...this.channels.keys()]) await client.query(`LISTEN ${channel}`);
-    } catch (error) {
-      await client.end().catch(() => undefined);
-      throw error;
-    }
-    if (this.stopped) {
-      await client.end().catch(() => undefined);
-      return;
-    }
-    this.client = client;
-  }
-
-  private dropped(client: Client, error?: Error): void {
-    if (this.client !== client) return; // a client we already replaced or closed
-    this.client = undefined;
-    void client.end().catch(() => undefined);
-    if (this.stopped) return;
-    this.log(`live call log: LISTEN connection lost (${error?.message ?? 'closed'}); reconnecting`);
-    this.scheduleReconnect();
-  }
-
-  private scheduleReconnect(): void {
-    if (this.stopped || this.reconnectTimer) return;
-    const delay = Math.min(RECONNECT_MAX_MS, RECONNECT_MIN_MS * 2 ** this.failures);
-    this.reconnectTimer = setTimeout(() => {
-      this.reconnectTimer = undefined;
-      this.connect().then(
-        () => {
-          this.failures = 0;
-          this.counters.reconnects++;
-          this.log('live call log: LISTEN connection restored');
-          for (const channel of this.channels.values()) channel.restored = true;
-          this.schedule();
-        },
-        (error: Error) => {
-          this.failures++;
-          this.log(`live call log: reconnect failed (${error.message}); retrying`);
-          this.scheduleReconnect();
-        },
-      );
-    }, delay);
-    this.reconnectTimer.unref();
-  }
-
-  private notified(message: Notification): void {
-    const channel = this.channels.get(message.channel);
+  private notified(name: string, payload: string): void {
+    const channel = this.channels.get(name);
     if (channel) {
-      channel.pending.push(message.payload ?? '');
+      channel.pending.push(payload);
       this.schedule();
       return;
     }
-    if (message.channel !== CALL_LOG_CHANNEL) return;
-    this.counters.notifications++;
-    const announced = parseNotification(message.payload);
-    if (!announced || !this.wanted(announced)) return;
-    this.pending.push(announced);
-    this.schedule();
+    if (name !== CALL_LOG_CHANNEL) return;
+    let wanted = false;
+    for (const announced of parseNotification(payload)) {
+      this.counters.notifications++;
+      if (!this.wanted(announced)) continue;
+      this.pending.push(announced);
+      wanted = true;
+    }
+    if (wanted) this.schedule();
   }
 
   private schedule(): void {

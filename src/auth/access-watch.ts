@@ -1,4 +1,5 @@
 import { isUuid } from '../common/app-error';
+import { CHANNELS } from '../db/names';
 import type { Actor } from './actor';
 
 /**
@@ -19,7 +20,7 @@ import type { Actor } from './actor';
  * A re-check that fails (the database answers an error) ends what it was checking: access
  * that cannot be confirmed is not assumed.
  */
-export const ACCESS_CHANNEL = 'cms_access';
+export const ACCESS_CHANNEL = CHANNELS.access;
 
 /** 4401 as graphql-ws uses it for "Unauthorized"; the reason carries the GraphQL code. */
 export const CLOSE_UNAUTHENTICATED = 4401;

@@ -2,38 +2,37 @@ import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import type { DataSource } from 'typeorm';
 import type { Config } from '../config/config';
-import { attemptAndLog, type AttemptDeps } from './attempt';
-import { claimDueDeliveries, type ClaimedDelivery, msUntilEarliestRetry, releaseLeases } from './claim';
+import { attempt, type Attempted } from './attempt';
+import { disableIfFailingFor } from './auto-disable';
+import { DeliveryStatus } from './delivery.entity';
+import type { ClaimedDelivery } from './delivery-row';
 import { dispatchPendingEvents } from './fanout.service';
 import { createHttpSender, type HttpSender } from './http-sender';
-import { createNotificationListener } from './listener';
-import type { HandOver } from './record';
-import { pruneExpired } from './retention';
-import { UnrecordedAttempts } from './unrecorded';
+import { OutcomeWriter } from './outcome-writer';
+import { claimDue, msUntilNextDue, releaseLeases, type Settled } from './queue';
 import { USER_AGENT } from './request-builder';
-
-export { sendNow } from './attempt';
+import { RetentionJob } from './retention';
+import { SlotPool } from './slots';
+import { UnrecordedAttempts } from './unrecorded';
+import { WakeUps } from './wake-ups';
 
 /**
  * Stage two of delivery: claim due deliveries under a lease, send them, record the outcome.
- *
- * Wake-ups come from three sources, each covering the others' gaps: LISTEN (immediate, but
- * lost while the connection is down), a poll every `pollIntervalMs` (always works, slow),
- * and a local timer for the earliest known retry (so a retry due in 50 ms is sent then, not
- * at the next poll). Every wake-up runs the same idempotent `pump`, so waking too often
- * costs a query and waking too rarely only latency.
  *
  * Many workers may share one database: claims use FOR UPDATE SKIP LOCKED and a lease
  * (`lease_expires_at`, `leased_by`), so each delivery is attempted by one worker at a time,
  * and a worker that dies leaves leases that simply expire. Delivery is at least once: an
  * attempt whose outcome could not be recorded (crash, lost lease) is made again, with the
- * same `webhook-id`, which is what receivers deduplicate on.
+ * same `webhook-id`, which is what receivers deduplicate on. A crash loses at most the
+ * attempts in flight: those running, and those whose outcome waits for the next batch.
+ *
+ * The parts: WakeUps says when to look for work, SlotPool holds what is leased and enforces
+ * the caps, OutcomeWriter writes outcomes in batches, RetentionJob prunes. The pump below
+ * fans out new events, then claims what fits.
  *
  * A disabled webhook: fan-out gives it no new events, and its deliveries already queued
  * (retries in progress when it was disabled) are not claimed but stay pending, paused. Once
- * enabled again they go out at the next wake-up. Failing them instead would lose events
- * an operator may only have paused while fixing the receiver; keeping them costs nothing,
- * since there can only be as many as were in flight at the moment of disabling.
+ * enabled again they go out at the next wake-up.
  */
 
 export interface DeliveryWorkerOptions {
@@ -48,6 +47,8 @@ export interface DeliveryWorkerOptions {
   sender?: HttpSender;
   /** The process's store of outcomes the database could not take; by default the worker's own (closed by stop()). */
   unrecorded?: UnrecordedAttempts;
+  /** The process's outcome writer, shared with test sends and replays; by default the worker's own. */
+  writer?: OutcomeWriter;
 }
 
 export interface DeliveryWorker {
@@ -56,18 +57,13 @@ export interface DeliveryWorker {
   readonly ready: Promise<void>;
   /** Look for work now. */
   wake(): void;
-  /** Resolves when no attempt is in flight and no pump is running. */
+  /** Resolves when no attempt is in flight, no outcome waits to be written and no pump is running. */
   drained(): Promise<void>;
   /** Stops claiming, waits up to `graceMs` for attempts in flight, hands the rest back. */
   stop(graceMs?: number): Promise<void>;
 }
 
-export const LISTEN_CHANNELS = { events: 'cms_domain_event', deliveries: 'cms_delivery' } as const;
-
 const FANOUT_BATCH = 500;
-/** How often a worker runs the retention job (and once at start). */
-const RETENTION_EVERY_MS = 3_600_000;
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export function createWebhookSender(config: Config['webhook']): HttpSender {
   return createHttpSender({ timeoutMs: config.timeoutMs, allowedCidrs: config.allowedCidrs, userAgent: USER_AGENT });
@@ -78,64 +74,37 @@ export function startDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWor
   const workerId = options.workerId ?? `${os.hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
   const sender = options.sender ?? createWebhookSender(config);
   const unrecorded = options.unrecorded ?? new UnrecordedAttempts(dataSource, log);
-  const deps: AttemptDeps = { dataSource, sender, retryScheduleMs: config.retryScheduleMs, autoDisableAfterMs: config.autoDisableAfterMs, unrecorded };
-  // Longer than any attempt can take (the HTTP timeout), plus room for the database writes.
-  const leaseMs = config.timeoutMs + config.leaseMarginMs;
+  const writer = options.writer ?? new OutcomeWriter(dataSource, { unrecorded });
+  const policy = { retryScheduleMs: config.retryScheduleMs };
+  // A claimed delivery may wait for one attempt in `ready`, then make its own: the lease
+  // covers both, plus room for the write.
+  const leaseMs = 2 * config.timeoutMs + config.leaseMarginMs;
+  const slots = new SlotPool(config.concurrency, config.perWebhookConcurrency);
+  const retention = new RetentionJob(dataSource, config.logRetentionMs, log);
+  const attempts = new Set<Promise<void>>();
 
-  const inFlight = new Map<string, Promise<void>>();
-  const perWebhook = new Map<string, number>();
   let stopping = false;
   let eventsDirty = true;
   let pumping: Promise<void> | null = null;
   let pumpAgain = false;
-  let dueTimer: NodeJS.Timeout | null = null;
-  let dueAt = Infinity;
   let drainWaiters: Array<() => void> = [];
 
-  const listener = createNotificationListener({
+  const wakeUps = new WakeUps({
     databaseUrl: options.databaseUrl,
-    channels: [LISTEN_CHANNELS.events, LISTEN_CHANNELS.deliveries],
+    pollIntervalMs: config.pollIntervalMs,
     log,
-    onNotification: (channel) => {
-      if (channel === LISTEN_CHANNELS.events) eventsDirty = true;
+    wake: ({ events }) => {
+      if (events) eventsDirty = true;
       wake();
     },
-    // Whatever was notified while we were not listening is found by a full sweep, and what
-    // could not be logged meanwhile is logged now rather than at its next retry.
-    onConnected: () => {
-      eventsDirty = true;
+    // What could not be logged while the database was away is logged now, not at its next retry.
+    connected: () => {
       if (unrecorded.size > 0) void unrecorded.flush();
-      wake();
     },
   });
 
-  let pruning: Promise<void> | null = null;
-  function prune(): void {
-    const retentionMs = config.logRetentionMs;
-    if (stopping || pruning || retentionMs === null) return;
-    pruning = (async () => {
-      try {
-        const result = await pruneExpired(dataSource, { retentionMs, shouldStop: () => stopping });
-        if (result && result.calls + result.deliveries + result.events > 0) {
-          log(`retention: deleted ${result.calls} log row(s), ${result.deliveries} finished deliveries, ${result.events} dispatched event(s) past ${Math.round(retentionMs / 3_600_000)} h`);
-        }
-      } catch (error) {
-        log(`retention: failed, next try in an hour: ${(error as Error).message}`);
-      } finally {
-        pruning = null;
-      }
-    })();
-  }
-  const retentionTimer = config.logRetentionMs === null ? null : setInterval(prune, RETENTION_EVERY_MS);
-
-  const pollTimer = setInterval(() => {
-    eventsDirty = true;
-    wake();
-    void listener.ping();
-  }, config.pollIntervalMs);
-
   function checkDrained(): void {
-    if (inFlight.size > 0 || pumping) return;
+    if (attempts.size > 0 || pumping || slots.busy) return;
     const waiters = drainWaiters;
     drainWaiters = [];
     waiters.forEach((resolve) => resolve());
@@ -163,21 +132,6 @@ export function startDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWor
     })();
   }
 
-  /** Arms the local timer for `ms` from now, unless it is already set to fire sooner. */
-  function armDueTimer(ms: number): void {
-    if (stopping) return;
-    const at = Date.now() + ms;
-    if (dueTimer && dueAt <= at) return;
-    if (dueTimer) clearTimeout(dueTimer);
-    dueAt = at;
-    // +2 ms: the database's clock must have passed next_attempt_at when the claim runs.
-    dueTimer = setTimeout(() => {
-      dueTimer = null;
-      dueAt = Infinity;
-      wake();
-    }, Math.min(Math.max(0, Math.ceil(ms)) + 2, MAX_TIMER_MS));
-  }
-
   async function pumpOnce(): Promise<void> {
     if (eventsDirty) {
       eventsDirty = false;
@@ -190,128 +144,136 @@ export function startDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWor
         throw error;
       }
     }
-    const idleSlots = await claimWhileSlotsFree();
-    // Only when slots are left is "nothing due" known; otherwise a finishing attempt wakes us.
-    if (idleSlots && !stopping) await armForEarliestRetry();
-  }
-
-  /** Claims rounds until the slots are full or nothing more is due; true if slots are left. */
-  async function claimWhileSlotsFree(): Promise<boolean> {
-    for (;;) {
-      if (stopping) return false;
-      const free = config.concurrency - inFlight.size;
-      if (free <= 0) return false;
-      // Over-select: rows of a webhook that has no slot left are skipped, not claimed.
-      const limit = Math.min(free * 4, 1000);
-      const { selected, claimed } = await claimDueDeliveries(dataSource, {
-        limit,
-        free,
-        perWebhookConcurrency: config.perWebhookConcurrency,
-        busy: perWebhook,
-        // Deliveries whose outcome waits to be logged stay ours: not claimed, not sent again.
-        inFlightIds: [...inFlight.keys(), ...unrecorded.deliveryIds()],
-        leaseMs,
-        workerId,
-      });
-      claimed.forEach(startAttempt);
-      // More may be due if the LIMIT was reached, or if rows were passed over for a webhook
-      // that is now full (the next round excludes it in SQL and looks further).
-      const passedOver = selected - claimed.length;
-      if (claimed.length === 0 || (selected < limit && passedOver === 0)) return config.concurrency > inFlight.size;
+    const room = await claimWhileRoom();
+    // Only when room is left is "nothing due" known; otherwise a finishing attempt wakes us.
+    if (room && !stopping) {
+      const ms = await msUntilNextDue(dataSource);
+      if (ms !== null) wakeUps.at(ms);
     }
   }
 
-  async function armForEarliestRetry(): Promise<void> {
-    const ms = await msUntilEarliestRetry(dataSource);
-    if (ms !== null) armDueTimer(ms);
+  /** Claims rounds until nothing more fits or nothing more is due; true if room is left. */
+  async function claimWhileRoom(): Promise<boolean> {
+    for (;;) {
+      if (stopping) return false;
+      const free = slots.claimRoom();
+      if (free <= 0) return false;
+      // Over-select: rows of a webhook at its limit are skipped, not claimed.
+      const limit = Math.min(free * 4, 1000);
+      const { selected, claimed } = await claimDue(dataSource, {
+        limit,
+        free,
+        perWebhookLimit: slots.claimLimitPerWebhook,
+        busy: slots.held(),
+        // Deliveries whose outcome waits to be logged stay ours: not claimed, not sent again.
+        heldIds: [...slots.heldIds(), ...unrecorded.deliveryIds()],
+        leaseMs,
+        workerId,
+      });
+      slots.add(claimed, Date.now());
+      startReady();
+      // More may be due if the LIMIT was reached, or if rows were passed over for a webhook
+      // that is now full (the next round excludes it in SQL and looks further).
+      const passedOver = selected - claimed.length;
+      if (claimed.length === 0 || (selected < limit && passedOver === 0)) return slots.claimRoom() > 0;
+    }
   }
 
-  function startAttempt(delivery: ClaimedDelivery): void {
-    const { webhookId } = delivery;
-    perWebhook.set(webhookId, (perWebhook.get(webhookId) ?? 0) + 1);
-    let handedOver: ClaimedDelivery | null = null;
-    const run = (async () => {
+  function startReady(): void {
+    if (stopping) return;
+    // A delivery that waited this long might see its lease run out during the attempt.
+    const { start, stale } = slots.take(Date.now() - (config.timeoutMs + config.leaseMarginMs / 2));
+    if (stale.length > 0) {
+      releaseLeases(dataSource, workerId, stale.map((d) => d.id)).catch((error) => log(`delivery worker: could not hand back ${stale.length} lease(s): ${(error as Error).message}`));
+    }
+    start.forEach(run);
+  }
+
+  function run(delivery: ClaimedDelivery): void {
+    const work = (async () => {
+      let attempted: Attempted;
       try {
         const { webhook, kind, eventId, trigger, body } = delivery;
-        const outcome = await attemptAndLog(
-          deps,
-          { webhook, kind, eventId, trigger, body },
-          { id: delivery.id, attempts: delivery.attempts, workerId, handOver: () => handOverTerms(delivery.id) },
-        );
-        const what = `delivery ${delivery.id} (webhook ${webhookId}) attempt ${delivery.attempts + 1}`;
-        if (!outcome.call) log(`${what}: sent, but the database is unavailable; the outcome is kept in memory and logged when it is back`);
-        else if (outcome.leaseLost) log(`${what}: lease was taken over; logged the attempt, left the delivery alone`);
-        else if (!outcome.result.success) {
-          const reason = outcome.result.errorCode ?? 'error';
-          if (outcome.retryInMs === null) log(`${what} failed (${reason}); giving up`);
-          else log(`${what} failed (${reason}); retry in ${outcome.retryInMs} ms`);
-        }
-        if (outcome.retryInMs !== null) armDueTimer(outcome.retryInMs);
-        if (outcome.next && stopping) await releaseLeases(dataSource, workerId, [outcome.next.id]);
-        else handedOver = outcome.next;
+        attempted = await attempt(sender, { webhook, kind, eventId, trigger, body }, policy, { id: delivery.id, attempts: delivery.attempts, workerId });
+      } finally {
+        // The receiver is done with us: its slot goes to the next delivery while the outcome is written.
+        slots.exchanged(delivery);
+        startReady();
+        wake();
+      }
+      try {
+        await report(delivery, attempted, await writer.write(attempted.entry));
       } catch (error) {
         if ((error as { driverError?: { code?: string } }).driverError?.code === '23503') {
           // The webhook was deleted during the attempt; its deliveries and log went with it.
-          log(`delivery ${delivery.id}: webhook ${webhookId} was deleted during the attempt; nothing recorded`);
+          log(`delivery ${delivery.id}: webhook ${delivery.webhookId} was deleted during the attempt; nothing recorded`);
         } else {
           // Not recorded: the lease expires and the delivery is tried again (at least once).
           log(`delivery ${delivery.id}: attempt could not be recorded: ${(error as Error).message}`);
         }
       } finally {
-        inFlight.delete(delivery.id);
-        const left = (perWebhook.get(webhookId) ?? 1) - 1;
-        if (left > 0) perWebhook.set(webhookId, left);
-        else perWebhook.delete(webhookId);
-        // The slot went to the same webhook's next delivery; otherwise it is free for a claim.
-        if (handedOver) startAttempt(handedOver);
-        else wake();
-        checkDrained();
+        slots.settled(delivery.id);
       }
-    })();
-    inFlight.set(delivery.id, run);
+    })().finally(() => {
+      attempts.delete(work);
+      checkDrained();
+    });
+    attempts.add(work);
   }
 
-  /**
-   * A finished attempt may hand its slot to the same webhook's next due delivery only while
-   * some slot of this worker is idle: then nothing else is waiting for a slot (the last claim
-   * took everything due that fit), and the hand-over takes what a claim would have taken.
-   * With every slot busy, the freed one goes through a claim, oldest due first across all
-   * webhooks, so a webhook with a deep backlog cannot keep its slots from the others.
-   */
-  function handOverTerms(finishing: string): HandOver | null {
-    if (stopping || inFlight.size >= config.concurrency) return null;
-    return { leaseMs, inFlightIds: [...inFlight.keys()].filter((id) => id !== finishing) };
+  async function report(delivery: ClaimedDelivery, attempted: Attempted, settled: Settled | null): Promise<void> {
+    const what = `delivery ${delivery.id} (webhook ${delivery.webhookId}) attempt ${delivery.attempts + 1}`;
+    const { result, retryInMs, status } = attempted;
+    if (!settled) {
+      log(`${what}: sent, but the database is unavailable; the outcome is kept in memory and logged when it is back`);
+      return;
+    }
+    if (!settled.settled) {
+      log(`${what}: lease was taken over; logged the attempt, left the delivery alone`);
+      return;
+    }
+    if (!result.success) {
+      const reason = result.errorCode ?? 'error';
+      log(retryInMs === null ? `${what} failed (${reason}); giving up` : `${what} failed (${reason}); retry in ${retryInMs} ms`);
+    }
+    if (retryInMs !== null) wakeUps.at(retryInMs);
+    if (status === DeliveryStatus.FAILED && config.autoDisableAfterMs != null) {
+      // Rare (a delivery given up), so the check stays off the hot path.
+      await disableIfFailingFor(dataSource, delivery.webhookId, config.autoDisableAfterMs).catch((error) =>
+        log(`delivery worker: auto-disable check of webhook ${delivery.webhookId} failed: ${(error as Error).message}`),
+      );
+    }
   }
 
   const ready = (async () => {
     log(`delivery worker ${workerId} starting`);
-    await listener.start();
+    await wakeUps.start();
     wake();
     while (pumping) await pumping;
-    prune();
+    retention.start();
   })();
 
   let stopped: Promise<void> | null = null;
   async function stop(graceMs: number = config.shutdownGraceMs): Promise<void> {
     stopping = true;
-    clearInterval(pollTimer);
-    if (retentionTimer) clearInterval(retentionTimer);
-    if (dueTimer) clearTimeout(dueTimer);
-    dueTimer = null;
-    await listener.close();
-    while (pumping) await pumping; // a claim in progress finishes and its attempts start
-    await pruning; // ends after its current batch
-    if (inFlight.size > 0) await settleWithin([...inFlight.values()], graceMs);
-    // Settled before any lease is handed back: the fence on leased_by must still hold for them.
+    await wakeUps.stop();
+    while (pumping) await pumping; // a claim in progress finishes
+    await retention.stop(); // ends after its current batch
+    const unsent = slots.drainReady();
+    if (unsent.length > 0) await releaseLeases(dataSource, workerId, unsent.map((d) => d.id)).catch(() => undefined);
+    if (attempts.size > 0) await settleWithin([...attempts], graceMs);
+    // Written before any lease is handed back: the fence on leased_by must still hold for them.
+    await writer.flushed();
     if (unrecorded.size > 0) await unrecorded.flush();
-    if (inFlight.size > 0) {
+    if (slots.runningCount > 0) {
       // Handed back at once rather than left to expire, so another worker takes them now.
       const released = await releaseLeases(dataSource, workerId);
       log(`delivery worker ${workerId}: released ${released} lease(s) still in flight after ${graceMs} ms`);
     }
     if (!options.sender) sender.close();
     // Closing the sender aborts what is left; give those attempts a moment to write their log rows.
-    if (inFlight.size > 0) await settleWithin([...inFlight.values()], 1_000);
+    if (attempts.size > 0) await settleWithin([...attempts], 1_000);
+    await writer.flushed();
     if (!options.unrecorded) await unrecorded.close();
     log(`delivery worker ${workerId} stopped`);
   }

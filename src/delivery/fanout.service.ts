@@ -1,8 +1,8 @@
 import type { DataSource } from 'typeorm';
 import type { EventMetadata } from '../events/domain-event.entity';
 import { isMemberTrigger, WebhookTrigger } from '../webhooks/triggers';
-import { WebhookCallKind } from './delivery.entity';
 import { buildPayloadBody } from './payload';
+import { enqueueDeliveries, type NewDeliveries } from './queue';
 
 /**
  * Stage one of delivery: turn committed domain events into one `webhook_delivery` per
@@ -84,9 +84,7 @@ export async function dispatchPendingEvents(dataSource: DataSource, batchSize = 
       byProject.set(webhook.project_id, list);
     }
 
-    // Column arrays for one INSERT … SELECT FROM unnest(…): a single statement per batch
-    // whatever the number of rows, and no bind-parameter limit to hit.
-    const columns = { eventId: [] as string[], webhookId: [] as string[], projectId: [] as string[], trigger: [] as string[], body: [] as string[] };
+    const columns: NewDeliveries = { eventId: [], webhookId: [], projectId: [], trigger: [], body: [] };
     for (const event of events) {
       const matchable = { trigger: event.trigger, blueprintId: event.blueprint_id };
       for (const webhook of byProject.get(event.project_id) ?? []) {
@@ -100,15 +98,7 @@ export async function dispatchPendingEvents(dataSource: DataSource, batchSize = 
         );
       }
     }
-    if (columns.eventId.length > 0) {
-      await manager.query(
-        `INSERT INTO webhook_delivery (event_id, webhook_id, project_id, trigger, body, kind)
-         SELECT e, w, p, t, b, $6 FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[]) AS x(e, w, p, t, b)
-         ON CONFLICT (event_id, webhook_id) WHERE kind = 'EVENT' DO NOTHING`,
-        [columns.eventId, columns.webhookId, columns.projectId, columns.trigger, columns.body, WebhookCallKind.EVENT],
-      );
-    }
-    await manager.query(`UPDATE domain_event SET dispatched_at = now() WHERE id = ANY($1::uuid[])`, [events.map((e) => e.id)]);
+    await enqueueDeliveries(manager, columns, events.map((e) => e.id));
     return events.length;
   });
 }

@@ -1,4 +1,6 @@
 import type { DataSource } from 'typeorm';
+import { ADVISORY_LOCKS } from '../db/names';
+import { DeliveryStatus } from './delivery.entity';
 
 /**
  * Retention: the call log, finished deliveries and dispatched events older than
@@ -27,12 +29,11 @@ export interface PruneResult {
   events: number;
 }
 
-/** Any fixed number unique to this job among the product's advisory locks. */
-const PRUNE_LOCK_KEY = 0x636d7372; // "cmsr"
+const PRUNE_LOCK_KEY = ADVISORY_LOCKS.retention;
 
 const TARGETS: Array<{ key: keyof PruneResult; table: string; condition: string }> = [
   { key: 'calls', table: 'webhook_call', condition: 'TRUE' },
-  { key: 'deliveries', table: 'webhook_delivery', condition: `status <> 'pending'` },
+  { key: 'deliveries', table: 'webhook_delivery', condition: `status <> '${DeliveryStatus.PENDING}'` },
   { key: 'events', table: 'domain_event', condition: 'dispatched_at IS NOT NULL' },
 ];
 
@@ -66,5 +67,53 @@ export async function pruneExpired(dataSource: DataSource, options: PruneOptions
     }
   } finally {
     await runner.release();
+  }
+}
+
+/** How often a worker runs the retention job (and once at start). */
+const RETENTION_EVERY_MS = 3_600_000;
+
+/** The worker's retention timer: one run at a time, hourly, stopped between batches. */
+export class RetentionJob {
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<void> | null = null;
+  private stopping = false;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly retentionMs: number | null,
+    private readonly log: (line: string) => void,
+  ) {}
+
+  /** Runs now, then every hour; does nothing when retention is off. */
+  start(): void {
+    if (this.retentionMs === null) return;
+    this.run();
+    this.timer = setInterval(() => this.run(), RETENTION_EVERY_MS);
+  }
+
+  /** Ends after the current batch. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    await this.running;
+  }
+
+  private run(): void {
+    const retentionMs = this.retentionMs;
+    if (this.stopping || this.running || retentionMs === null) return;
+    this.running = (async () => {
+      try {
+        const result = await pruneExpired(this.dataSource, { retentionMs, shouldStop: () => this.stopping });
+        if (result && result.calls + result.deliveries + result.events > 0) {
+          this.log(`retention: deleted ${result.calls} log row(s), ${result.deliveries} finished deliveries, ${result.events} dispatched event(s) past ${Math.round(retentionMs / 3_600_000)} h`);
+        }
+      } catch (error) {
+        this.log(`retention: failed, next try in an hour: ${(error as Error).message}`);
+      } finally {
+        this.running = null;
+      }
+    })();
   }
 }

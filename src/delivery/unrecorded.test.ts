@@ -1,5 +1,5 @@
 import type { DataSource } from 'typeorm';
-import type { CallRow } from './record';
+import type { CallRow } from './queue';
 import { UnrecordedAttempts } from './unrecorded';
 import { DeliveryStatus } from './delivery.entity';
 
@@ -11,13 +11,13 @@ const away = { query: async () => Promise.reject(Object.assign(new Error('connec
 
 function row(n: number, bodyBytes = 10): CallRow {
   return {
-    deliveryId: `d${n}`, webhookId: 'w', projectId: 'p', eventId: `e${n}`, trigger: 'DOCUMENT_CREATE', kind: 'EVENT', attempt: 1,
+    id: `c${n}`, deliveryId: `d${n}`, webhookId: 'w', projectId: 'p', eventId: `e${n}`, trigger: 'DOCUMENT_CREATE', kind: 'EVENT', attempt: 1,
     success: true, error: null, durationMs: 5, requestMethod: 'POST', requestUrl: 'http://127.0.0.1/hook', requestHeaders: [],
     requestBody: 'x'.repeat(bodyBytes), responseStatusCode: 200, responseHeaders: [], responseBody: 'ok',
   };
 }
 const keepRow = (store: UnrecordedAttempts, n: number, bytes?: number) =>
-  store.keep({ row: row(n, bytes), delivery: { id: `d${n}`, workerId: 'me', status: DeliveryStatus.SUCCEEDED, retryInMs: null } });
+  store.keep({ call: row(n, bytes), delivery: { id: `d${n}`, workerId: 'me', status: DeliveryStatus.SUCCEEDED, retryInMs: null } });
 
 test('keeps at most the configured number of attempts, dropping the oldest, and says so', async () => {
   const lines: string[] = [];

@@ -1,6 +1,6 @@
 import type { DataSource } from 'typeorm';
 import { isDatabaseUnavailable } from '../db/errors';
-import { type CallRow, type DeliveryUpdate, recordAttempt } from './record';
+import { type SettleEntry, settleOutcomes } from './queue';
 
 /**
  * Attempts that went out while the database could not take their outcome. The request was
@@ -19,13 +19,8 @@ export const MAX_KEPT_BYTES = 64 * 1024 * 1024;
 const RETRY_MIN_MS = 100;
 const RETRY_MAX_MS = 5_000;
 
-export interface KeptAttempt {
-  row: CallRow;
-  delivery?: DeliveryUpdate;
-}
-
 export class UnrecordedAttempts {
-  private readonly kept: Array<KeptAttempt & { bytes: number }> = [];
+  private readonly kept: Array<SettleEntry & { bytes: number }> = [];
   private bytes = 0;
   private failures = 0;
   private timer: NodeJS.Timeout | null = null;
@@ -47,9 +42,11 @@ export class UnrecordedAttempts {
     return this.kept.flatMap((k) => (k.delivery ? [k.delivery.id] : []));
   }
 
-  keep(entry: KeptAttempt): void {
-    const bytes = entry.row.requestBody.length + (entry.row.responseBody?.length ?? 0) + 1024;
-    this.kept.push({ ...entry, row: { ...entry.row, createdAt: entry.row.createdAt ?? new Date() }, bytes });
+  keep(entry: SettleEntry): void {
+    const bytes = entry.call.requestBody.length + (entry.call.responseBody?.length ?? 0) + 1024;
+    // Logged with the time it was made, not the time the database came back.
+    const createdAt = entry.call.createdAt ?? new Date(Date.now() - entry.call.durationMs);
+    this.kept.push({ ...entry, call: { ...entry.call, createdAt }, bytes });
     this.bytes += bytes;
     let dropped = 0;
     while (this.kept.length > this.limits.attempts || (this.bytes > this.limits.bytes && this.kept.length > 1)) {
@@ -89,7 +86,7 @@ export class UnrecordedAttempts {
     while (this.kept.length > 0) {
       const next = this.kept[0];
       try {
-        await recordAttempt(this.dataSource, next.row, next.delivery);
+        await settleOutcomes(this.dataSource, [next]);
         written++;
       } catch (error) {
         if (isDatabaseUnavailable(error)) {
@@ -98,7 +95,7 @@ export class UnrecordedAttempts {
         }
         // Not an outage (e.g. the webhook was deleted meanwhile, and its log with it): this
         // row can never be written, and keeping it would hold up the ones behind it.
-        this.log(`unrecorded attempts: dropped the attempt of delivery ${next.delivery?.id ?? '(send)'} (webhook ${next.row.webhookId}): ${(error as Error).message.slice(0, 200)}`);
+        this.log(`unrecorded attempts: dropped the attempt of delivery ${next.delivery?.id ?? '(send)'} (webhook ${next.call.webhookId}): ${(error as Error).message.slice(0, 200)}`);
       }
       this.kept.shift();
       this.bytes -= next.bytes;

@@ -9,7 +9,9 @@ import { ProjectRole } from '../../src/cms/roles';
 import { User } from '../../src/cms/user.entity';
 import type { Config } from '../../src/config/config';
 import { Delivery, DeliveryStatus, WebhookCallKind } from '../../src/delivery/delivery.entity';
-import { createWebhookSender, sendNow, startDeliveryWorker, type DeliveryWorker } from '../../src/delivery/delivery.worker';
+import { sendNow } from '../../src/delivery/attempt';
+import { createWebhookSender, startDeliveryWorker, type DeliveryWorker } from '../../src/delivery/delivery.worker';
+import { OutcomeWriter } from '../../src/delivery/outcome-writer';
 import { samplePayloadBody } from '../../src/delivery/payload';
 import { WebhookCall } from '../../src/delivery/webhook-call.entity';
 import { HttpMethod, WebhookTrigger } from '../../src/webhooks/triggers';
@@ -340,16 +342,18 @@ describe('sendNow (replay and test sends)', () => {
     try {
       const eventId = '0b8a5d2e-9b7e-4c53-a3c1-5d8c2f1e4a77';
       const body = samplePayloadBody(WebhookTrigger.DOCUMENT_UPDATE, webhook.id, project.id, { eventId });
-      const call = await sendNow(dataSource, sender, config, { webhook, kind: 'TEST', eventId, trigger: WebhookTrigger.DOCUMENT_UPDATE, body });
+      const writer = new OutcomeWriter(dataSource);
+      const call = await sendNow(writer, sender, config, { webhook, kind: WebhookCallKind.TEST, eventId, trigger: WebhookTrigger.DOCUMENT_UPDATE, body });
       expect(call).toMatchObject({ kind: WebhookCallKind.TEST, attempt: 1, success: true, responseBody: 'pong', eventId, deliveryId: null, requestBody: body, nextRetryAt: null });
-      expect(call.id).toEqual(expect.any(String));
+      // The returned row is exactly the stored one.
+      expect(call).toEqual(await dataSource.getRepository(WebhookCall).findOneByOrFail({ id: call.id }));
       const [request] = await hooks.waitForCount(1);
       expect(request.body).toBe(body);
       expect(request.headers['webhook-id']).toBe(eventId);
       verify(webhook, request);
 
       // A failing replay is logged and not retried.
-      const replay = await sendNow(dataSource, sender, config, { webhook, kind: WebhookCallKind.REPLAY, eventId, trigger: WebhookTrigger.DOCUMENT_UPDATE, body });
+      const replay = await sendNow(writer, sender, config, { webhook, kind: WebhookCallKind.REPLAY, eventId, trigger: WebhookTrigger.DOCUMENT_UPDATE, body });
       expect(replay).toMatchObject({ kind: WebhookCallKind.REPLAY, success: false, responseStatusCode: 500, nextRetryAt: null });
       expect(await dataSource.getRepository(Delivery).countBy({ webhookId: webhook.id })).toBe(0);
       expect(await dataSource.getRepository(WebhookCall).countBy({ webhookId: webhook.id })).toBe(2);

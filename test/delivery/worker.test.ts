@@ -244,7 +244,7 @@ describe('delivery worker', () => {
     });
     await createDocuments(project.id, blueprint.id, 1);
     await hooks.waitForCount(1, 5_000); // far sooner than the one-minute poll
-    expect(logged.lines.slice(mark).some((l) => l.includes('listener: reconnecting'))).toBe(true);
+    expect(logged.lines.slice(mark).some((l) => l.includes('LISTEN connection restored'))).toBe(true);
   });
 });
 

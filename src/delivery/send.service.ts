@@ -3,16 +3,17 @@ import { DataSource } from 'typeorm';
 import type { Actor } from '../auth/actor';
 import { badInput } from '../common/app-error';
 import type { Config } from '../config/config';
-import { sendNow } from '../delivery/attempt';
-import { WebhookCallKind } from '../delivery/delivery.entity';
-import type { HttpSender } from '../delivery/http-sender';
-import type { UnrecordedAttempts } from '../delivery/unrecorded';
-import { samplePayloadBody } from '../delivery/payload';
-import type { WebhookCall } from '../delivery/webhook-call.entity';
 import type { WebhookCallService } from '../activity/webhook-call.service';
-import { WebhookTrigger } from './triggers';
-import { Webhook } from './webhook.entity';
-import type { WebhookService } from './webhook.service';
+import { WebhookTrigger } from '../webhooks/triggers';
+import { Webhook } from '../webhooks/webhook.entity';
+import type { WebhookService } from '../webhooks/webhook.service';
+import { type AttemptTarget, sendNow } from './attempt';
+import { WebhookCallKind } from './delivery.entity';
+import type { HttpSender } from './http-sender';
+import type { OutcomeWriter } from './outcome-writer';
+import { samplePayloadBody } from './payload';
+import { requeueFailed } from './queue';
+import type { WebhookCall } from './webhook-call.entity';
 
 /** How far back `recoverWebhook` may reach, as Svix's recover does. */
 export const RECOVER_WINDOW_MS = 14 * 24 * 60 * 60 * 1000;
@@ -29,7 +30,7 @@ export class WebhookSendService {
     private readonly calls: WebhookCallService,
     private readonly sender: HttpSender,
     private readonly config: Config['webhook'],
-    private readonly unrecorded?: UnrecordedAttempts,
+    private readonly writer: OutcomeWriter,
   ) {}
 
   /** A sample event of `trigger` (default: the webhook's first trigger), sent even if the webhook is disabled. */
@@ -38,7 +39,7 @@ export class WebhookSendService {
     const chosen = trigger ?? webhook.triggers[0];
     const eventId = crypto.randomUUID();
     const body = samplePayloadBody(chosen, webhook.id, webhook.projectId, { eventId, triggeredUserId: actor.user.id });
-    return sendNow(this.dataSource, this.sender, this.config, { webhook, kind: WebhookCallKind.TEST, eventId, trigger: chosen, body }, this.unrecorded);
+    return this.sendNow({ webhook, kind: WebhookCallKind.TEST, eventId, trigger: chosen, body });
   }
 
   /**
@@ -48,13 +49,7 @@ export class WebhookSendService {
   async replay(actor: Actor, callId: string): Promise<WebhookCall> {
     const call = await this.calls.get(actor, callId);
     const webhook = await this.dataSource.getRepository(Webhook).findOneByOrFail({ id: call.webhookId });
-    return sendNow(this.dataSource, this.sender, this.config, {
-      webhook,
-      kind: WebhookCallKind.REPLAY,
-      eventId: call.eventId,
-      trigger: call.trigger,
-      body: call.requestBody,
-    }, this.unrecorded);
+    return this.sendNow({ webhook, kind: WebhookCallKind.REPLAY, eventId: call.eventId, trigger: call.trigger, body: call.requestBody });
   }
 
   /**
@@ -65,17 +60,10 @@ export class WebhookSendService {
     const webhook = await this.webhooks.get(actor, webhookId);
     if (Number.isNaN(since.getTime())) throw badInput('since', 'must be a date-time');
     if (since.getTime() < Date.now() - RECOVER_WINDOW_MS) throw badInput('since', 'must be within the last 14 days');
-    return this.dataSource.transaction(async (m) => {
-      // UPDATE … RETURNING answers [rows, affected count] through TypeORM.
-      const [rows] = (await m.query(
-        `UPDATE webhook_delivery
-            SET status = 'pending', next_attempt_at = now(), lease_expires_at = NULL, leased_by = NULL, updated_at = now()
-          WHERE webhook_id = $1 AND kind = 'EVENT' AND status = 'failed' AND created_at >= $2
-        RETURNING id`,
-        [webhook.id, since],
-      )) as [Array<{ id: string }>, number];
-      if (rows.length > 0) await m.query(`SELECT pg_notify('cms_delivery', '')`);
-      return rows.length;
-    });
+    return this.dataSource.transaction((m) => requeueFailed(m, webhook.id, since));
+  }
+
+  private sendNow(target: AttemptTarget): Promise<WebhookCall> {
+    return sendNow(this.writer, this.sender, { retryScheduleMs: this.config.retryScheduleMs }, target);
   }
 }
