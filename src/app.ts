@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { DataSource, MigrationExecutor } from 'typeorm';
 import type { Config } from './config/config';
 import { createDataSource, ensureDatabase } from './db/data-source';
+import { canUseThread, startDeliveryThread } from './delivery/delivery.thread';
 import { createWebhookSender, DeliveryWorker, startDeliveryWorker } from './delivery/delivery.worker';
 import { EmbeddedPostgres, startEmbeddedPostgres, } from './db/embedded-postgres';
 import { OutcomeWriter } from './delivery/outcome-writer';
@@ -90,9 +91,24 @@ export async function startApp(config: Config, log: (line: string) => void = con
 
   let worker: DeliveryWorker | undefined;
   if (config.role !== 'api') {
-    worker = startDeliveryWorker({ dataSource, databaseUrl: url, config: config.webhook, log, unrecorded, writer });
-    await worker.ready;
-    log(`delivery worker ${worker.workerId} running`);
+    if (config.role === 'all' && config.deliveryThread && canUseThread()) {
+      worker = startDeliveryThread({
+        databaseUrl: url,
+        config,
+        log,
+        // Delivery would silently stop: better to stop the process, so its supervisor restarts it.
+        onCrash: () => {
+          process.exitCode = 1;
+          process.kill(process.pid, 'SIGTERM');
+        },
+      });
+      await worker.ready;
+      log(`delivery worker ${worker.workerId} running on its own thread`);
+    } else {
+      worker = startDeliveryWorker({ dataSource, databaseUrl: url, config: config.webhook, log, unrecorded, writer });
+      await worker.ready;
+      log(`delivery worker ${worker.workerId} running`);
+    }
   }
 
   let stopped = false;

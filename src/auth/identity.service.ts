@@ -21,10 +21,14 @@ export class IdentityService {
    */
   async authenticate(token: string | undefined): Promise<Actor | null> {
     if (!token) return null;
-    const row = await this.dataSource.getRepository(ApiToken).findOne({
-      where: { tokenHash: hashToken(token), revokedAt: IsNull() },
-      relations: { user: true },
-    });
+    // A query builder, not findOne: findOne with a relation runs two statements (a DISTINCT
+    // id query, then the join), and this runs on every request. The hash is unique: one row.
+    const row = await this.dataSource
+      .getRepository(ApiToken)
+      .createQueryBuilder('t')
+      .innerJoinAndSelect('t.user', 'u')
+      .where('t.token_hash = :hash AND t.revoked_at IS NULL', { hash: hashToken(token) })
+      .getOne();
     if (!row?.user) return null;
     // The row just read says whether a write is due; most requests need no second statement.
     if (!row.lastUsedAt || Date.now() - row.lastUsedAt.getTime() >= TOUCH_EVERY_MS) this.touch(row.id);

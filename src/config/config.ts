@@ -31,6 +31,8 @@ export interface Config {
   dataDir: string;
   bootstrapAdminToken: string | undefined;
   role: ProcessRole;
+  /** With ROLE=all, run the delivery worker on its own thread (own event loop), so API work cannot starve it. */
+  deliveryThread: boolean;
   graphqlLimits: QueryLimits;
   websocket: WebSocketLimits;
   /** PostgreSQL statement_timeout of every pooled connection; 0 = none. Migrations run without it. */
@@ -140,6 +142,14 @@ function logRetention(env: NodeJS.ProcessEnv, autoDisableAfterMs: number | null)
   return ms;
 }
 
+function onOff(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean {
+  const raw = (env[name] ?? '').trim();
+  if (raw === '') return fallback;
+  if (raw === 'on' || raw === 'true' || raw === '1') return true;
+  if (raw === 'off' || raw === 'false' || raw === '0') return false;
+  throw new ConfigError(name, 'on or off', raw);
+}
+
 function role(env: NodeJS.ProcessEnv): ProcessRole {
   const raw = env.ROLE ?? '';
   if (raw === '') return 'all';
@@ -176,6 +186,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, isValidCidr: (cidr: string) =
     dataDir: path.resolve(env.DATA_DIR && env.DATA_DIR.trim() !== '' ? env.DATA_DIR : './.data'),
     bootstrapAdminToken: bootstrap === '' ? undefined : bootstrap,
     role: role(env),
+    deliveryThread: onOff(env, 'DELIVERY_THREAD', true),
     graphqlLimits: {
       maxDepth: integer(env, 'GRAPHQL_MAX_DEPTH', 10, 1, 1000),
       maxAliases: integer(env, 'GRAPHQL_MAX_ALIASES', 30, 0, 100_000),

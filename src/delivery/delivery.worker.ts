@@ -64,6 +64,8 @@ export interface DeliveryWorker {
 }
 
 const FANOUT_BATCH = 500;
+/** Claim statements per pump before new events get their turn. */
+const MAX_CLAIM_ROUNDS = 3;
 
 export function createWebhookSender(config: Config['webhook']): HttpSender {
   return createHttpSender({ timeoutMs: config.timeoutMs, allowedCidrs: config.allowedCidrs, userAgent: USER_AGENT });
@@ -152,12 +154,21 @@ export function startDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWor
     }
   }
 
-  /** Claims rounds until nothing more fits or nothing more is due; true if room is left. */
+  /**
+   * Claims until nothing more fits or nothing more is due; true if room is left. At most a few
+   * rounds: with a busy webhook, slots free up during every claim, and an unbounded loop
+   * would keep the pump from fanning out new events. When more may be due, the pump runs
+   * again after a fan-out check.
+   */
   async function claimWhileRoom(): Promise<boolean> {
-    for (;;) {
+    for (let round = 0; ; round++) {
       if (stopping) return false;
       const free = slots.claimRoom();
       if (free <= 0) return false;
+      if (round === MAX_CLAIM_ROUNDS || eventsDirty) {
+        pumpAgain = true;
+        return false;
+      }
       // Over-select: rows of a webhook at its limit are skipped, not claimed.
       const limit = Math.min(free * 4, 1000);
       const { selected, claimed } = await claimDue(dataSource, {

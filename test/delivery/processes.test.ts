@@ -168,4 +168,24 @@ describe('worker processes', () => {
     const [{ undispatched }] = await db.query(`SELECT count(*)::int AS undispatched FROM domain_event WHERE dispatched_at IS NULL AND project_id = $1`, [projectId]);
     expect(rows.length + undispatched).toBe(ids.length);
   }, 60_000);
+
+  test('ROLE=all runs the worker on its own thread: it delivers, shows as its own pool, and stops with the process', async () => {
+    receiver = await startReceiver();
+    webhookId = await createWebhook(receiver.url);
+    const server = spawnServer(workerEnv({ ROLE: 'all', PORT: '0' }));
+    children.push(server);
+    await server.waitFor(/delivery worker \S+ running on its own thread/);
+    const ids = await burst(20, 4);
+    await receiver.waitUntil((r) => new Set(r.map(documentIdOf)).size >= ids.length, 30_000, 'every event delivered');
+    expect(new Set(receiver.requests.map(documentIdOf))).toEqual(new Set(ids));
+    const pools = await db.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'cms-webhooks-worker' AND datname = current_database()`);
+    expect(pools[0].n).toBeGreaterThan(0);
+    server.child.kill('SIGTERM');
+    expect((await server.exited).code).toBe(0);
+    expect(server.output()).toMatch(/delivery worker \S+ stopped/);
+    // The thread's pool closed with it.
+    await waitUntil('the thread to close its connections', async () =>
+      (await db.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'cms-webhooks-worker' AND datname = current_database()`))[0].n === 0,
+    );
+  }, 60_000);
 });
