@@ -14,6 +14,7 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
  *    them (retention, a deleted webhook's cascade). `totalCount` sums these instead of
  *    scanning the project's log, and counts raw rows only for the partial hours at the edges
  *    of a `since`/`until` window, so it stays exact and its cost no longer grows with the log.
+ *    Hours are UTC hours (date_bin from a UTC origin), whatever the session's TimeZone.
  */
 export class CallLogAtScale1764500000000 implements MigrationInterface {
     name = 'CallLogAtScale1764500000000';
@@ -49,19 +50,19 @@ END $$`);
   PRIMARY KEY ("webhook_id", "hour", "trigger", "kind", "success"))`);
         await queryRunner.query(`CREATE INDEX "webhook_call_count_project_idx" ON "webhook_call_count" ("project_id", "hour")`);
         await queryRunner.query(`INSERT INTO "webhook_call_count" (webhook_id, project_id, hour, trigger, kind, success, n)
-  SELECT webhook_id, project_id, date_trunc('hour', created_at), trigger, kind, success, count(*)
+  SELECT webhook_id, project_id, date_bin('1 hour', created_at, timestamptz '2000-01-01 00:00:00+00'), trigger, kind, success, count(*)
     FROM "webhook_call" GROUP BY 1, 2, 3, 4, 5, 6`);
         // Sorted by key, so two statements adding to the same counters lock them in the same order.
         await queryRunner.query(`CREATE FUNCTION cms_count_webhook_calls() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   IF TG_OP = 'INSERT' THEN
     INSERT INTO webhook_call_count AS c (webhook_id, project_id, hour, trigger, kind, success, n)
-    SELECT webhook_id, project_id, date_trunc('hour', created_at), trigger, kind, success, count(*)
+    SELECT webhook_id, project_id, date_bin('1 hour', created_at, timestamptz '2000-01-01 00:00:00+00'), trigger, kind, success, count(*)
       FROM new_rows GROUP BY 1, 2, 3, 4, 5, 6 ORDER BY 1, 3, 4, 5, 6
     ON CONFLICT (webhook_id, hour, trigger, kind, success) DO UPDATE SET n = c.n + excluded.n;
   ELSE
     UPDATE webhook_call_count c SET n = c.n - o.n
-      FROM (SELECT webhook_id, date_trunc('hour', created_at) AS hour, trigger, kind, success, count(*) AS n
+      FROM (SELECT webhook_id, date_bin('1 hour', created_at, timestamptz '2000-01-01 00:00:00+00') AS hour, trigger, kind, success, count(*) AS n
               FROM old_rows GROUP BY 1, 2, 3, 4, 5) o
      WHERE c.webhook_id = o.webhook_id AND c.hour = o.hour AND c.trigger = o.trigger AND c.kind = o.kind AND c.success = o.success;
   END IF;
