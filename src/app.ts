@@ -78,9 +78,9 @@ export async function startApp(config: Config, log: (line: string) => void = con
   let http: HttpServer | undefined;
   if (config.role !== 'worker') {
     // The live call log (webhookCallLogged) LISTENs on its own connection; only API processes serve it.
-    await services.callLog.start(log);
+    await services.webhookCallPubSub.start(log);
     http = await startHttpServer({
-      schema: buildAppSchema(services.callLog),
+      schema: buildAppSchema(services.webhookCallPubSub),
       services,
       port: config.port,
       log,
@@ -129,7 +129,7 @@ export async function startApp(config: Config, log: (line: string) => void = con
       await writer.flushed();
       await unrecorded.close();
       await services.eventFeed.stop();
-      await services.callLog.stop();
+      await services.webhookCallPubSub.stop();
       await services.identity.touched(); // last-used writes still in flight, before their pool closes
       await dataSource.destroy();
       log('database connections closed');

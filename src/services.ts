@@ -1,13 +1,13 @@
 import { DataSource, In } from 'typeorm';
-import { CallLogPubSub } from './activity/call-log.pubsub';
-import { WebhookCallService } from './activity/webhook-call.service';
+import { WebhookCallPubSub } from './webhook-calls/webhook-call.pubsub';
+import { WebhookCallService } from './webhook-calls/webhook-call.service';
 import { AccessService } from './auth/access.service';
 import { AccessWatch } from './auth/access-watch';
 import { IdentityService } from './auth/identity.service';
 import { BlueprintService } from './cms/blueprint.service';
 import { DocumentService } from './cms/document.service';
 import { ProjectService } from './cms/project.service';
-import { WebhookCall } from './delivery/webhook-call.entity';
+import { WebhookCall } from './webhook-calls/webhook-call.entity';
 import { CHANNELS } from './db/names';
 import { EventFeed } from './events/event-feed';
 import { WebhookEventService } from './events/webhook-event.service';
@@ -22,7 +22,7 @@ export function createServices(dataSource: DataSource, delivery: { sender: HttpS
   const access = new AccessService(dataSource);
   const eventFeed = new EventFeed(dataSource);
   // The live call log's own LISTEN connection goes to the DataSource's database; app.ts starts it.
-  const callLog = new CallLogPubSub({
+  const webhookCallPubSub = new WebhookCallPubSub({
     connection: { connectionString: (dataSource.options as { url?: string }).url },
     load: (ids) => dataSource.getRepository(WebhookCall).findBy({ id: In(ids) }),
   });
@@ -30,10 +30,10 @@ export function createServices(dataSource: DataSource, delivery: { sender: HttpS
   // Access changes and the event stream's wake-ups (the outbox's NOTIFY) arrive on the same
   // LISTEN connection: one connection per process. After a reconnect the feed looks again.
   const accessWatch = new AccessWatch(identity);
-  callLog.listen(CHANNELS.access, accessWatch);
-  callLog.listen(CHANNELS.domainEvents, { notified: async () => eventFeed.wake(), restored: async () => eventFeed.wake() });
+  webhookCallPubSub.listen(CHANNELS.access, accessWatch);
+  webhookCallPubSub.listen(CHANNELS.domainEvents, { notified: async () => eventFeed.wake(), restored: async () => eventFeed.wake() });
   const webhooks = new WebhookService(dataSource, access);
-  const webhookCalls = new WebhookCallService(dataSource, access, callLog, accessWatch);
+  const webhookCalls = new WebhookCallService(dataSource, access, webhookCallPubSub, accessWatch);
   return {
     dataSource,
     access,
@@ -43,7 +43,7 @@ export function createServices(dataSource: DataSource, delivery: { sender: HttpS
     blueprints: new BlueprintService(dataSource, access),
     documents: new DocumentService(dataSource, access),
     webhooks,
-    callLog,
+    webhookCallPubSub,
     webhookCalls,
     eventFeed,
     webhookEvents: new WebhookEventService(dataSource, access, eventFeed, accessWatch),

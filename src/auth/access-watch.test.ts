@@ -1,5 +1,5 @@
 import { AppError, ErrorCode } from '../common/app-error';
-import type { User } from '../cms/user.entity';
+import type { User } from '../auth/user.entity';
 import { AccessIdentity, AccessWatch, CLOSE_UNAUTHENTICATED, GuardedStream, parseAccessChange } from './access-watch';
 import type { Actor } from './actor';
 

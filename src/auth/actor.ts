@@ -1,4 +1,4 @@
-import { User } from '../cms/user.entity';
+import { User } from '../auth/user.entity';
 
 /** Who is calling: resolved once per request (or subscription) from the bearer token. */
 export interface Actor {

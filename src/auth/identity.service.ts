@@ -1,7 +1,7 @@
 import { DataSource, In, IsNull } from 'typeorm';
 import { AppError, badInput, ErrorCode, notFound } from '../common/app-error';
-import { ApiToken } from '../cms/api-token.entity';
-import { User } from '../cms/user.entity';
+import { ApiToken } from '../auth/api-token.entity';
+import { User } from '../auth/user.entity';
 import type { Actor } from './actor';
 import { generateToken, hashToken } from './tokens';
 

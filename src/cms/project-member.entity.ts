@@ -1,7 +1,7 @@
 import { Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryColumn, UpdateDateColumn } from 'typeorm';
 import { Project } from './project.entity';
 import { ProjectRole } from './roles';
-import { User } from './user.entity';
+import { User } from '../auth/user.entity';
 
 @Entity({ name: 'project_member' })
 export class ProjectMember {

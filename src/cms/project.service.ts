@@ -7,7 +7,7 @@ import { inTransaction } from '../db/transaction';
 import { Project } from './project.entity';
 import { ProjectMember } from './project-member.entity';
 import { ProjectRole } from './roles';
-import { User } from './user.entity';
+import { User } from '../auth/user.entity';
 
 export class ProjectService {
   constructor(

@@ -1,11 +1,11 @@
-import { ApiToken } from '../cms/api-token.entity';
+import { ApiToken } from '../auth/api-token.entity';
 import { Blueprint } from '../cms/blueprint.entity';
 import { Document } from '../cms/document.entity';
 import { Project } from '../cms/project.entity';
 import { ProjectMember } from '../cms/project-member.entity';
-import { User } from '../cms/user.entity';
+import { User } from '../auth/user.entity';
 import { Delivery } from '../delivery/delivery.entity';
-import { WebhookCall } from '../delivery/webhook-call.entity';
+import { WebhookCall } from '../webhook-calls/webhook-call.entity';
 import { DomainEvent } from '../events/domain-event.entity';
 import { DomainEventSubscriber } from '../events/domain-event.subscriber';
 import { Webhook } from '../webhooks/webhook.entity';

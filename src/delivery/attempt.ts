@@ -9,7 +9,7 @@ import { maskEchoedSecrets, maskEchoedSecretsInHeaders } from './redact';
 import { buildWebhookRequest } from './request-builder';
 import { serviceUnavailable } from '../common/app-error';
 import type { OutcomeWriter } from './outcome-writer';
-import { WebhookCall } from './webhook-call.entity';
+import { WebhookCall } from '../webhook-calls/webhook-call.entity';
 
 /**
  * One HTTP attempt, and the log row and delivery state it leads to. Shared by the worker

@@ -3,7 +3,7 @@ import { DataSource } from 'typeorm';
 import type { Actor } from '../auth/actor';
 import { badInput } from '../common/app-error';
 import type { Config } from '../config/config';
-import type { WebhookCallService } from '../activity/webhook-call.service';
+import type { WebhookCallService } from '../webhook-calls/webhook-call.service';
 import { WebhookTrigger } from '../webhooks/triggers';
 import { Webhook } from '../webhooks/webhook.entity';
 import type { WebhookService } from '../webhooks/webhook.service';
@@ -13,7 +13,7 @@ import type { HttpSender } from './http-sender';
 import type { OutcomeWriter } from './outcome-writer';
 import { samplePayloadBody } from './payload';
 import { requeueFailed } from './queue';
-import type { WebhookCall } from './webhook-call.entity';
+import type { WebhookCall } from '../webhook-calls/webhook-call.entity';
 
 /** How far back `recoverWebhook` may reach, as Svix's recover does. */
 export const RECOVER_WINDOW_MS = 14 * 24 * 60 * 60 * 1000;

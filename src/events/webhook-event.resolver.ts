@@ -1,5 +1,5 @@
 import { Arg, ID, Resolver, Root, Subscription, SubscribeResolverData } from 'type-graphql';
-import { withErrorCode } from '../activity/webhook-call.resolver';
+import { withErrorCode } from '../webhook-calls/webhook-call.resolver';
 import { GraphQLContext, requireActor } from '../graphql/context';
 import { WebhookTrigger } from '../webhooks/triggers';
 import type { WebhookEventData, WebhookEventsArgs } from './webhook-event.service';

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { GraphQLSchema, lexicographicSortSchema, printSchema } from 'graphql';
 import { buildSchemaSync } from 'type-graphql';
-import { WebhookCallConnectionResolver, WebhookCallResolver } from '../activity/webhook-call.resolver';
+import { WebhookCallConnectionResolver, WebhookCallResolver } from '../webhook-calls/webhook-call.resolver';
 import { IdentityResolver } from '../auth/identity.resolver';
 import { BlueprintResolver, DocumentResolver, ProjectResolver } from '../cms/cms.resolver';
 import { WebhookEventResolver } from '../events/webhook-event.resolver';

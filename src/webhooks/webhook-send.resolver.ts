@@ -1,5 +1,5 @@
 import { Arg, Ctx, ID, Int, Mutation, Resolver } from 'type-graphql';
-import { toWebhookCallType, WebhookCallType } from '../activity/webhook-call.type';
+import { toWebhookCallType, WebhookCallType } from '../webhook-calls/webhook-call.type';
 import { requireUuid } from '../common/app-error';
 import { GraphQLContext, requireActor } from '../graphql/context';
 import { WebhookTrigger } from './triggers';

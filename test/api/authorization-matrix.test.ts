@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import { OperationTypeNode } from 'graphql';
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
-import { callRow, insertCalls, waitFor, within } from '../activity/helpers';
+import { callRow, insertCalls, waitFor, within } from '../webhook-calls/helpers';
 import { codeOf, contractDocument, createUserWithToken, GqlResult, startTestApi, TestApi } from '../support/api';
 import { Operation, readOperations } from '../support/operations';
 import { createToken, TOKEN_OPERATIONS } from '../support/tokens';
@@ -280,13 +280,13 @@ async function subscribeOnce(op: Operation, token: string | null, variables: Var
         Array.isArray(failure) ? failure[0]?.extensions?.code : failure.code === 4401 ? 'UNAUTHENTICATED' : `closed ${failure.code}`,
     );
     if (!allowed) return await within('the first message', first);
-    await waitFor('the subscription to start', () => api.app.services.callLog.subscriberCount() === 1);
+    await waitFor('the subscription to start', () => api.app.services.webhookCallPubSub.subscriberCount() === 1);
     const row = callRow(fx.projectId, fx.webhookId);
     await insertCalls(api.app.dataSource, [row]);
     return (await within('the logged call', first)) === row.id ? 'OK' : 'a different call';
   } finally {
     await client.dispose();
-    await waitFor('the subscription to end', () => api.app.services.callLog.subscriberCount() === 0);
+    await waitFor('the subscription to end', () => api.app.services.webhookCallPubSub.subscriberCount() === 0);
   }
 }
 

@@ -1,5 +1,5 @@
 import type { Logger } from 'typeorm';
-import { createProject, createWebhook } from '../activity/helpers';
+import { createProject, createWebhook } from '../webhook-calls/helpers';
 import { waitUntil } from '../delivery/helpers';
 import { codeOf, createUserWithToken, startTestApi, TestApi } from '../support/api';
 

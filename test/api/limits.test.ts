@@ -4,7 +4,7 @@ import { loadConfig } from '../../src/config/config';
 import { isValidCidr } from '../../src/delivery/ssrf';
 import { buildAppSchema } from '../../src/graphql/schema';
 import { queryCost } from '../../src/graphql/query-limits';
-import { createProject } from '../activity/helpers';
+import { createProject } from '../webhook-calls/helpers';
 import { codeOf, createUserWithToken, GqlResult, startTestApi, TestApi } from '../support/api';
 
 /**

@@ -3,7 +3,7 @@ import { Client as PgClient } from 'pg';
 import { Client, createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import { OPERATIONS } from '../../sdk/operations';
-import { callRow, createProject, createWebhook, insertCalls, waitFor, within } from '../activity/helpers';
+import { callRow, createProject, createWebhook, insertCalls, waitFor, within } from '../webhook-calls/helpers';
 import { codeOf, createUserWithToken, startTestApi, TestApi } from '../support/api';
 import { createToken, revoke } from '../support/tokens';
 
@@ -55,7 +55,7 @@ function watch(target: TestApi, token: string, variables: { projectId: string })
   return { ended };
 }
 
-const subscribers = (target: TestApi) => target.app.services.callLog.subscriberCount();
+const subscribers = (target: TestApi) => target.app.services.webhookCallPubSub.subscriberCount();
 
 /** Runs `change`, then waits (at most LIMIT_MS) for the subscription to end; returns how, and how long it took. */
 async function endsAfter(watched: Watched, change: () => Promise<unknown>): Promise<Ending & { ms: number }> {
@@ -227,7 +227,7 @@ test('changes committed while the LISTEN connection is down are caught when it c
       const tokenStream = watch(api, revoked.token, { projectId });
       const memberStream = watch(api, removed.token, { projectId });
       await waitFor('both subscriptions', () => subscribers(api) === 2);
-      const reconnects = api.app.services.callLog.stats().reconnects;
+      const reconnects = api.app.services.webhookCallPubSub.stats().reconnects;
       const received = watchStats().notifications;
       heard = 0;
 
@@ -242,7 +242,7 @@ test('changes committed while the LISTEN connection is down are caught when it c
       await waitFor('the witness to hear both changes', () => heard === 2);
       // When the process missed the notification, only the reconnect's re-check can end them.
       const [tokenEnding, memberEnding] = await within('both subscriptions to end', Promise.all([tokenStream.ended, memberStream.ended]), 5000);
-      await waitFor('the LISTEN connection to be back', () => api.app.services.callLog.stats().reconnects > reconnects);
+      await waitFor('the LISTEN connection to be back', () => api.app.services.webhookCallPubSub.stats().reconnects > reconnects);
 
       if (watchStats().notifications !== received) {
         expect(attempt).toBeLessThan(10); // the notification kept getting through: nothing proven, say so

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Webhook } from 'standardwebhooks';
-import { createProject } from '../activity/helpers';
+import { createProject } from '../webhook-calls/helpers';
 import { codeOf, GqlResult, startTestApi, TestApi } from '../support/api';
 import { ReceivedRequest, Receiver, startReceiver } from '../support/receiver';
 import { cliEnv, CliProcess, freePort, spawnCli, tempHome } from './helpers';

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Webhook } from 'standardwebhooks';
-import { createProject } from '../activity/helpers';
+import { createProject } from '../webhook-calls/helpers';
 import { codeOf, createUserWithToken, GqlResult, startTestApi, TestApi } from '../support/api';
 import { Receiver, startReceiver } from '../support/receiver';
 import { cliEnv, freePort, runCli, tempHome } from './helpers';

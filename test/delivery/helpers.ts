@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import type { DataSource, EntityManager } from 'typeorm';
 import { Blueprint } from '../../src/cms/blueprint.entity';
 import { Project } from '../../src/cms/project.entity';
-import { User } from '../../src/cms/user.entity';
+import { User } from '../../src/auth/user.entity';
 import type { Config } from '../../src/config/config';
 import { generateSigningSecret } from '../../src/delivery/signing';
 import type { ChangeContext } from '../../src/events/domain-event.subscriber';

@@ -4,7 +4,7 @@ import { Document } from '../../src/cms/document.entity';
 import { DeliveryStatus } from '../../src/delivery/delivery.entity';
 import { OutcomeWriter } from '../../src/delivery/outcome-writer';
 import { type CallRow, claimDue, type ClaimRequest, msUntilNextDue, releaseLeases, settleOutcomes } from '../../src/delivery/queue';
-import { WebhookCall } from '../../src/delivery/webhook-call.entity';
+import { WebhookCall } from '../../src/webhook-calls/webhook-call.entity';
 import { dispatchPendingEvents } from '../../src/delivery/fanout.service';
 import { WebhookTrigger } from '../../src/webhooks/triggers';
 import { Webhook } from '../../src/webhooks/webhook.entity';

@@ -4,7 +4,7 @@ import { startDeliveryWorker } from '../../src/delivery/delivery.worker';
 import { dispatchPendingEvents } from '../../src/delivery/fanout.service';
 import { pruneExpired } from '../../src/delivery/retention';
 import { WebhookTrigger } from '../../src/webhooks/triggers';
-import { callRow, insertCalls } from '../activity/helpers';
+import { callRow, insertCalls } from '../webhook-calls/helpers';
 import { createTestDatabase } from '../support/database';
 import { captureLog, createFixture, createWebhook, testConfig, waitUntil } from './helpers';
 

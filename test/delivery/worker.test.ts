@@ -6,7 +6,7 @@ import { Delivery, DeliveryStatus } from '../../src/delivery/delivery.entity';
 import { dispatchPendingEvents } from '../../src/delivery/fanout.service';
 import { createWebhookSender, startDeliveryWorker, type DeliveryWorker } from '../../src/delivery/delivery.worker';
 import type { HttpSender } from '../../src/delivery/http-sender';
-import { WebhookCall } from '../../src/delivery/webhook-call.entity';
+import { WebhookCall } from '../../src/webhook-calls/webhook-call.entity';
 import { WebhookTrigger } from '../../src/webhooks/triggers';
 import { Webhook } from '../../src/webhooks/webhook.entity';
 import { createTestDatabase } from '../support/database';

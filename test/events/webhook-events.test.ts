@@ -4,7 +4,7 @@ import { Client as PgClient } from 'pg';
 import WebSocket from 'ws';
 import { SDK_OPERATIONS } from '../../sdk/operations';
 import { NO_WEBHOOK_ID } from '../../src/events/webhook-event.service';
-import { createProject, waitFor, within } from '../activity/helpers';
+import { createProject, waitFor, within } from '../webhook-calls/helpers';
 import { assertValidPayload } from '../delivery/contract';
 import { codeOf, createUserWithToken, GqlResult, startTestApi, TestApi } from '../support/api';
 

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { createProject } from '../activity/helpers';
+import { createProject } from '../webhook-calls/helpers';
 import { cliEnv, freePort, runCli, spawnCli, tempHome } from '../cli/helpers';
 import { codeOf, createUserWithToken, GqlResult, startTestApi, TestApi } from '../support/api';
 

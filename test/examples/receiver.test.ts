@@ -2,7 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createReceiver, HandledEvent } from '../../examples/receiver';
 import { CmsClient, signWebhook } from 'cms-webhooks-sdk';
-import { createProject, waitFor } from '../activity/helpers';
+import { createProject, waitFor } from '../webhook-calls/helpers';
 import { codeOf, createUserWithToken, GqlResult, startTestApi, TestApi } from '../support/api';
 
 /**

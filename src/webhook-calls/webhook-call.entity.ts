@@ -1,7 +1,7 @@
 import { Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn } from 'typeorm';
 import { Webhook } from '../webhooks/webhook.entity';
 import { WebhookTrigger } from '../webhooks/triggers';
-import { WebhookCallKind } from './delivery.entity';
+import { WebhookCallKind } from '../delivery/delivery.entity';
 
 export interface HeaderPair {
   name: string;

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 import type { DataSource } from 'typeorm';
-import { countCalls } from '../../src/activity/call-count';
-import type { WebhookCallFilterData } from '../../src/activity/webhook-call.service';
+import { countCalls } from '../../src/webhook-calls/webhook-call.count';
+import type { WebhookCallFilterData } from '../../src/webhook-calls/webhook-call.service';
 import { WebhookCallKind } from '../../src/delivery/delivery.entity';
 import { type CallRow, settleOutcomes } from '../../src/delivery/queue';
 import { WebhookTrigger } from '../../src/webhooks/triggers';

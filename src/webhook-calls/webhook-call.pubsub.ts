@@ -1,7 +1,7 @@
 import type { ClientConfig } from 'pg';
 import { ListenConnection } from '../db/listen';
 import { CHANNELS } from '../db/names';
-import type { WebhookCall } from '../delivery/webhook-call.entity';
+import type { WebhookCall } from './webhook-call.entity';
 
 /**
  * The live call log. A statement-level trigger on webhook_call raises `NOTIFY
@@ -27,14 +27,14 @@ export const CALL_LOG_CHANNEL = CHANNELS.webhookCalls;
 /** A subscriber that reads slower than calls are logged loses the oldest, not the process's memory. */
 export const MAX_BUFFERED_CALLS = 1000;
 
-export interface CallLogPubSubOptions {
+export interface WebhookCallPubSubOptions {
   /** How the dedicated LISTEN connection connects (the DataSource's URL). */
   connection: ClientConfig;
   /** Loads logged calls by id; ids that no longer exist are simply missing from the result. */
   load(ids: string[]): Promise<WebhookCall[]>;
 }
 
-export interface CallLogStats {
+export interface WebhookCallPubSubStats {
   notifications: number;
   loaded: number;
   published: number;
@@ -163,7 +163,7 @@ export interface ChannelHandler {
   restored(): Promise<void>;
 }
 
-export class CallLogPubSub {
+export class WebhookCallPubSub {
   private readonly byProject = new Map<string, Set<CallStream>>();
   private connection: ListenConnection | undefined;
   private started = false;
@@ -173,9 +173,9 @@ export class CallLogPubSub {
   private flushScheduled = false;
   private flushing: Promise<void> = Promise.resolve();
   private log: (line: string) => void = () => undefined;
-  private readonly counters: CallLogStats = { notifications: 0, loaded: 0, published: 0, reconnects: 0 };
+  private readonly counters: WebhookCallPubSubStats = { notifications: 0, loaded: 0, published: 0, reconnects: 0 };
 
-  constructor(private readonly options: CallLogPubSubOptions) {}
+  constructor(private readonly options: WebhookCallPubSubOptions) {}
 
   /** Connects and LISTENs; a failure here fails the start (the database is not reachable). */
   async start(log: (line: string) => void = () => undefined): Promise<void> {
@@ -243,7 +243,7 @@ export class CallLogPubSub {
     return count;
   }
 
-  stats(): CallLogStats {
+  stats(): WebhookCallPubSubStats {
     return { ...this.counters };
   }
 

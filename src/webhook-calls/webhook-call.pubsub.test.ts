@@ -1,5 +1,5 @@
-import type { WebhookCall } from '../delivery/webhook-call.entity';
-import { CallLogPubSub, MAX_BUFFERED_CALLS, parseNotification } from './call-log.pubsub';
+import type { WebhookCall } from './webhook-call.entity';
+import { WebhookCallPubSub, MAX_BUFFERED_CALLS, parseNotification } from './webhook-call.pubsub';
 
 const P1 = '11111111-1111-4111-8111-111111111111';
 const P2 = '22222222-2222-4222-8222-222222222222';
@@ -7,7 +7,7 @@ const W1 = 'aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa';
 const W2 = 'bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbbb';
 
 const call = (id: string, projectId = P1, webhookId = W1) => ({ id, projectId, webhookId }) as WebhookCall;
-const pubsub = () => new CallLogPubSub({ connection: {}, load: async () => [] });
+const pubsub = () => new WebhookCallPubSub({ connection: {}, load: async () => [] });
 
 test('parses comma-separated project:webhook:id entries and skips anything else', () => {
   expect(parseNotification(`${P1}:${W1}:${P2}`)).toEqual([{ projectId: P1, webhookId: W1, id: P2 }]);

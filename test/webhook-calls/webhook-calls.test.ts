@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
-import { toCurl } from '../../src/activity/curl';
+import { toCurl } from '../../src/webhook-calls/curl';
 import { WebhookCallKind } from '../../src/delivery/delivery.entity';
-import { WebhookCall } from '../../src/delivery/webhook-call.entity';
+import { WebhookCall } from '../../src/webhook-calls/webhook-call.entity';
 import { WebhookTrigger } from '../../src/webhooks/triggers';
 import { codeOf, createUserWithToken, GqlResult, startTestApi, TestApi } from '../support/api';
 import { callRow, createProject, createWebhook, insertCalls } from './helpers';

@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import { DataSource, EntityManager } from 'typeorm';
 import { WebhookCallKind } from '../../src/delivery/delivery.entity';
-import { WebhookCall } from '../../src/delivery/webhook-call.entity';
+import { WebhookCall } from '../../src/webhook-calls/webhook-call.entity';
 import { WebhookTrigger } from '../../src/webhooks/triggers';
 import { codeOf, TestApi } from '../support/api';
 

@@ -1,6 +1,6 @@
 import { Arg, Ctx, FieldResolver, ID, Int, Query, Resolver, Root, Subscription, SubscribeResolverData } from 'type-graphql';
 import { AppError } from '../common/app-error';
-import type { WebhookCall } from '../delivery/webhook-call.entity';
+import type { WebhookCall } from './webhook-call.entity';
 import { GraphQLContext, requireActor } from '../graphql/context';
 import { formatError } from '../graphql/format-error';
 import { toCurl } from './curl';

@@ -44,7 +44,7 @@ async function nextResult(stream: AsyncIterator<Result>, what: string): Promise<
   return result.value;
 }
 
-const subscribers = (target: TestApi) => target.app.services.callLog.subscriberCount();
+const subscribers = (target: TestApi) => target.app.services.webhookCallPubSub.subscriberCount();
 
 beforeAll(async () => {
   api = await startTestApi();
@@ -101,7 +101,7 @@ test('a call committed after subscribing arrives with every field of the fragmen
 test('with webhookId, calls of other webhooks (and other projects) do not arrive', async () => {
   const stream = subscribe(connect(api, tokens.admin), { projectId, webhookId: hookA });
   await waitFor('the subscription to start', () => subscribers(api) === 1);
-  const before = api.app.services.callLog.stats();
+  const before = api.app.services.webhookCallPubSub.stats();
   const ofB = callRow(projectId, hookB);
   const elsewhere = callRow(otherProjectId, otherHook);
   const ofA = callRow(projectId, hookA);
@@ -113,7 +113,7 @@ test('with webhookId, calls of other webhooks (and other projects) do not arrive
   const result = await nextResult(stream, "webhook A's call");
   expect(result.data?.webhookCallLogged.id).toBe(ofA.id);
   // Rows nobody here listens to are not even loaded.
-  const after = api.app.services.callLog.stats();
+  const after = api.app.services.webhookCallPubSub.stats();
   expect(after.notifications - before.notifications).toBe(3);
   expect(after.loaded - before.loaded).toBe(1);
 });
@@ -186,15 +186,15 @@ test('a subscriber that leaves (complete, or a dropped socket) leaves nothing be
   dropped.terminate();
   await waitFor('the dropped subscription to be removed', () => subscribers(api) === 0);
   // Nothing is loaded for a project nobody watches any more.
-  const before = api.app.services.callLog.stats();
+  const before = api.app.services.webhookCallPubSub.stats();
   await insertCalls(api.app.dataSource, [callRow(projectId, hookA)]);
-  await waitFor('the unwatched call to be announced', () => api.app.services.callLog.stats().notifications > before.notifications);
+  await waitFor('the unwatched call to be announced', () => api.app.services.webhookCallPubSub.stats().notifications > before.notifications);
   const probe = subscribe(connect(api, tokens.admin), { projectId });
   await waitFor('the probe subscription', () => subscribers(api) === 1);
   const marker = callRow(projectId, hookA);
   await insertCalls(api.app.dataSource, [marker]);
   expect((await nextResult(probe, 'the marker')).data?.webhookCallLogged.id).toBe(marker.id);
-  expect(api.app.services.callLog.stats().loaded - before.loaded).toBe(1);
+  expect(api.app.services.webhookCallPubSub.stats().loaded - before.loaded).toBe(1);
 });
 
 test('a member who loses the role loses the stream, without waiting for a call', async () => {
@@ -212,13 +212,13 @@ test('a member who loses the role loses the stream, without waiting for a call',
 });
 
 test('when the LISTEN connection drops, it reconnects and calls arrive again', async () => {
-  const before = [api.app.services.callLog.stats().reconnects, second.app.services.callLog.stats().reconnects];
+  const before = [api.app.services.webhookCallPubSub.stats().reconnects, second.app.services.webhookCallPubSub.stats().reconnects];
   const killed: unknown[] = await api.app.dataSource.query(
     `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'cms-call-log' AND datname = current_database()`,
   );
   expect(killed).toHaveLength(2); // one LISTEN connection per process, no more
   await waitFor('both processes to reconnect', () =>
-    api.app.services.callLog.stats().reconnects > before[0] && second.app.services.callLog.stats().reconnects > before[1],
+    api.app.services.webhookCallPubSub.stats().reconnects > before[0] && second.app.services.webhookCallPubSub.stats().reconnects > before[1],
   );
   const stream = subscribe(connect(api, tokens.admin), { projectId });
   await waitFor('the subscription to start', () => subscribers(api) === 1);

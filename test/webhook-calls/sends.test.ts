@@ -226,7 +226,7 @@ describe('ReplayWebhookCall', () => {
     expect(codeOf(updated)).toBe('OK');
 
     const live = subscribe(tokens.admin, { projectId: replayProjectId, webhookId: webhook.id });
-    await waitFor('the subscription to start', () => api.app.services.callLog.subscriberCount() === 1);
+    await waitFor('the subscription to start', () => api.app.services.webhookCallPubSub.subscriberCount() === 1);
 
     const result = await api.op(tokens.admin, 'ReplayWebhookCall', { id: event.id });
     expect(codeOf(result)).toBe('OK');

@@ -1,6 +1,6 @@
 import { Field, ID, Int, ObjectType } from 'type-graphql';
 import { WebhookCallKind } from '../delivery/delivery.entity';
-import type { WebhookCall } from '../delivery/webhook-call.entity';
+import type { WebhookCall } from './webhook-call.entity';
 import { Connection } from '../graphql/page.type';
 import { HttpMethod, WebhookTrigger } from '../webhooks/triggers';
 import type { WebhookCallFilterData } from './webhook-call.service';

@@ -6,10 +6,10 @@ import { badInput, notFound, requireUuid } from '../common/app-error';
 import { Cursor, decodeCursor, Page, pageSize, toPage } from '../common/pagination';
 import { ProjectRole } from '../cms/roles';
 import { WebhookCallKind } from '../delivery/delivery.entity';
-import { WebhookCall } from '../delivery/webhook-call.entity';
+import { WebhookCall } from './webhook-call.entity';
 import { WebhookTrigger } from '../webhooks/triggers';
-import { CallLogPubSub } from './call-log.pubsub';
-import { countCalls } from './call-count';
+import { WebhookCallPubSub } from './webhook-call.pubsub';
+import { countCalls } from './webhook-call.count';
 
 export interface WebhookCallFilterData {
   webhookId?: string | null;
@@ -33,7 +33,7 @@ export class WebhookCallService {
   constructor(
     private readonly dataSource: DataSource,
     private readonly access: AccessService,
-    private readonly callLog: CallLogPubSub,
+    private readonly pubSub: WebhookCallPubSub,
     private readonly watch: AccessWatch,
   ) {}
 
@@ -88,7 +88,7 @@ export class WebhookCallService {
       async () => {
         await this.access.requireRole(caller, project, ProjectRole.ADMIN, ACTION);
       },
-      () => this.callLog.subscribe(project, webhook),
+      () => this.pubSub.subscribe(project, webhook),
     );
   }
 
