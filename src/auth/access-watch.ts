@@ -6,7 +6,7 @@ import type { Actor } from './actor';
  * Ends what a caller may no longer have, as soon as the database says so. HTTP requests need
  * none of this (each authenticates anew); a WebSocket connection authenticates once and a
  * live stream checks the caller's role once, so both are kept here and re-checked when
- * triggers on api_token, app_user and project_member announce a change on ACCESS_CHANNEL
+ * triggers on api_token, app_user and project_member announce a change on CHANNELS.access
  * (migrations/1764300000000-TokenRevocation.ts). A NOTIFY arrives only after its transaction
  * commits, so the re-check sees the change.
  *
@@ -20,7 +20,6 @@ import type { Actor } from './actor';
  * A re-check that fails (the database answers an error) ends what it was checking: access
  * that cannot be confirmed is not assumed.
  */
-export const ACCESS_CHANNEL = CHANNELS.access;
 
 /** 4401 as graphql-ws uses it for "Unauthorized"; the reason carries the GraphQL code. */
 export const CLOSE_UNAUTHENTICATED = 4401;
@@ -126,7 +125,7 @@ export class AccessWatch {
     return stream;
   }
 
-  /** A batch of ACCESS_CHANNEL payloads, in commit order. */
+  /** A batch of CHANNELS.access payloads, in commit order. */
   async notified(payloads: string[]): Promise<void> {
     this.generation++;
     this.received += payloads.length;

@@ -22,7 +22,6 @@ import type { WebhookCall } from './webhook-call.entity';
  * The shape (`publish(topic, payload)`, `subscribe(topic, id)`) is the one type-graphql
  * expects of a pubSub; the topic is a project id and the dynamic id an optional webhook id.
  */
-export const CALL_LOG_CHANNEL = CHANNELS.webhookCalls;
 
 /** A subscriber that reads slower than calls are logged loses the oldest, not the process's memory. */
 export const MAX_BUFFERED_CALLS = 1000;
@@ -185,7 +184,7 @@ export class WebhookCallPubSub {
     this.log = log;
     const connection = new ListenConnection({
       connection: this.options.connection,
-      channels: [CALL_LOG_CHANNEL, ...this.channels.keys()],
+      channels: [CHANNELS.webhookCalls, ...this.channels.keys()],
       name: 'cms-call-log',
       log,
       onNotification: (channel, payload) => this.notified(channel, payload),
@@ -266,7 +265,7 @@ export class WebhookCallPubSub {
       this.schedule();
       return;
     }
-    if (name !== CALL_LOG_CHANNEL) return;
+    if (name !== CHANNELS.webhookCalls) return;
     let wanted = false;
     for (const announced of parseNotification(payload)) {
       this.counters.notifications++;
