@@ -15,11 +15,17 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
  *    scanning the project's log, and counts raw rows only for the partial hours at the edges
  *    of a `since`/`until` window, so it stays exact and its cost no longer grows with the log.
  *    Hours are UTC hours (date_bin from a UTC origin), whatever the session's TimeZone.
+ *
+ * 3. `domain_event.fanout_lease_until`: fan-out leases a batch of events in one statement and
+ *    queues their deliveries in a second, instead of holding row locks across a five-statement
+ *    transaction. A worker that dies in between leaves a lease that expires; the unique
+ *    (event, webhook) index makes the second fan-out of an event a no-op.
  */
 export class CallLogAtScale1764500000000 implements MigrationInterface {
     name = 'CallLogAtScale1764500000000';
 
     public async up(queryRunner: QueryRunner): Promise<void> {
+        await queryRunner.query(`ALTER TABLE "domain_event" ADD "fanout_lease_until" TIMESTAMP WITH TIME ZONE`);
         await queryRunner.query(`DROP TRIGGER webhook_call_notify ON "webhook_call"`);
         await queryRunner.query(`DROP FUNCTION cms_notify_webhook_call()`);
         await queryRunner.query(`CREATE FUNCTION cms_notify_webhook_calls() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -75,6 +81,7 @@ END $$`);
     }
 
     public async down(queryRunner: QueryRunner): Promise<void> {
+        await queryRunner.query(`ALTER TABLE "domain_event" DROP COLUMN "fanout_lease_until"`);
         await queryRunner.query(`DROP TRIGGER webhook_call_count_delete ON "webhook_call"`);
         await queryRunner.query(`DROP TRIGGER webhook_call_count_insert ON "webhook_call"`);
         await queryRunner.query(`DROP FUNCTION cms_count_webhook_calls()`);

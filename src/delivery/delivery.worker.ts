@@ -87,6 +87,10 @@ export function startDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWor
 
   let stopping = false;
   let eventsDirty = true;
+  // Whether to ask the database for the earliest future retry: at start and on sweeps. Our own
+  // retries arm the timer as their outcomes come in; asking after every pump cost a statement
+  // per delivery.
+  let lookAhead = true;
   let pumping: Promise<void> | null = null;
   let pumpAgain = false;
   let drainWaiters: Array<() => void> = [];
@@ -95,8 +99,9 @@ export function startDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWor
     databaseUrl: options.databaseUrl,
     pollIntervalMs: config.pollIntervalMs,
     log,
-    wake: ({ events }) => {
+    wake: ({ events, sweep }) => {
       if (events) eventsDirty = true;
+      if (sweep) lookAhead = true;
       wake();
     },
     // What could not be logged while the database was away is logged now, not at its next retry.
@@ -148,7 +153,8 @@ export function startDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWor
     }
     const room = await claimWhileRoom();
     // Only when room is left is "nothing due" known; otherwise a finishing attempt wakes us.
-    if (room && !stopping) {
+    if (room && !stopping && lookAhead) {
+      lookAhead = false;
       const ms = await msUntilNextDue(dataSource);
       if (ms !== null) wakeUps.at(ms);
     }

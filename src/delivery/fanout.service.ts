@@ -49,56 +49,56 @@ interface WebhookRow {
 }
 
 /**
- * Fans out up to `batchSize` undispatched events in one transaction and returns how many
- * it took; the caller loops until that is 0.
+ * Fans out up to `batchSize` undispatched events and returns how many it took; the caller
+ * loops until that is 0. Two statements, no explicit transaction:
  *
- * SKIP LOCKED lets several workers fan out side by side without waiting on each other or
- * taking the same event twice. Should an event be fanned out twice anyway (it cannot
- * while the row lock holds, but a manual reset of `dispatched_at` could), the unique
- * (event_id, webhook_id) index plus ON CONFLICT DO NOTHING makes the second run a no-op.
- * Whether a webhook is enabled is decided here, at fan-out: a webhook disabled at the time
- * of an event never gets it.
+ * 1. Lease a batch of events (FOR UPDATE SKIP LOCKED only for that statement, so workers fan
+ *    out side by side without waiting on each other) and read the enabled webhooks of their
+ *    projects, from one snapshot.
+ * 2. Queue one delivery per matching webhook and mark the events dispatched (queue.ts).
+ *
+ * A worker that dies between the two leaves leased events behind; once the lease runs out,
+ * another worker fans them out, and the unique (event_id, webhook_id) index plus ON CONFLICT
+ * DO NOTHING makes any repeat a no-op. Whether a webhook is enabled is decided here, at
+ * fan-out: a webhook disabled by then never gets the event.
  */
-export async function dispatchPendingEvents(dataSource: DataSource, batchSize = 500): Promise<number> {
-  return dataSource.transaction(async (manager) => {
-    const events: EventRow[] = await manager.query(
-      `SELECT id, project_id, trigger, blueprint_id, metadata
-         FROM domain_event
-        WHERE dispatched_at IS NULL
+export async function dispatchPendingEvents(dataSource: DataSource, batchSize = 500, leaseMs = 30_000): Promise<number> {
+  const events: Array<EventRow & { webhooks: WebhookRow[] | null }> = await dataSource.query(
+    `WITH picked AS (
+       SELECT id FROM domain_event
+        WHERE dispatched_at IS NULL AND (fanout_lease_until IS NULL OR fanout_lease_until < now())
         ORDER BY created_at
         LIMIT $1
-          FOR UPDATE SKIP LOCKED`,
-      [batchSize],
-    );
-    if (events.length === 0) return 0;
+          FOR UPDATE SKIP LOCKED
+     ), leased AS (
+       UPDATE domain_event e SET fanout_lease_until = now() + $2::double precision * interval '1 millisecond'
+         FROM picked WHERE e.id = picked.id
+       RETURNING e.id, e.project_id, e.trigger, e.blueprint_id, e.metadata, e.created_at
+     ), hooks AS (
+       SELECT w.project_id, json_agg(json_build_object('id', w.id, 'project_id', w.project_id, 'triggers', w.triggers, 'blueprint_ids', w.blueprint_ids)) AS webhooks
+         FROM webhook w
+        WHERE w.enabled AND w.project_id IN (SELECT project_id FROM leased)
+        GROUP BY w.project_id
+     )
+     SELECT l.id, l.project_id, l.trigger, l.blueprint_id, l.metadata, hooks.webhooks
+       FROM leased l LEFT JOIN hooks ON hooks.project_id = l.project_id
+      ORDER BY l.created_at`,
+    [batchSize, leaseMs],
+  );
+  if (events.length === 0) return 0;
 
-    const projectIds = [...new Set(events.map((e) => e.project_id))];
-    const webhooks: WebhookRow[] = await manager.query(
-      `SELECT id, project_id, triggers, blueprint_ids FROM webhook WHERE enabled AND project_id = ANY($1::uuid[])`,
-      [projectIds],
-    );
-    const byProject = new Map<string, WebhookRow[]>();
-    for (const webhook of webhooks) {
-      const list = byProject.get(webhook.project_id) ?? [];
-      list.push(webhook);
-      byProject.set(webhook.project_id, list);
+  const columns: NewDeliveries = { eventId: [], webhookId: [], projectId: [], trigger: [], body: [] };
+  for (const event of events) {
+    const matchable = { trigger: event.trigger, blueprintId: event.blueprint_id };
+    for (const webhook of event.webhooks ?? []) {
+      if (!webhookMatchesEvent({ triggers: webhook.triggers, blueprintIds: webhook.blueprint_ids }, matchable)) continue;
+      columns.eventId.push(event.id);
+      columns.webhookId.push(webhook.id);
+      columns.projectId.push(event.project_id);
+      columns.trigger.push(event.trigger);
+      columns.body.push(buildPayloadBody({ id: event.id, projectId: event.project_id, trigger: event.trigger, metadata: event.metadata }, webhook.id));
     }
-
-    const columns: NewDeliveries = { eventId: [], webhookId: [], projectId: [], trigger: [], body: [] };
-    for (const event of events) {
-      const matchable = { trigger: event.trigger, blueprintId: event.blueprint_id };
-      for (const webhook of byProject.get(event.project_id) ?? []) {
-        if (!webhookMatchesEvent({ triggers: webhook.triggers, blueprintIds: webhook.blueprint_ids }, matchable)) continue;
-        columns.eventId.push(event.id);
-        columns.webhookId.push(webhook.id);
-        columns.projectId.push(event.project_id);
-        columns.trigger.push(event.trigger);
-        columns.body.push(
-          buildPayloadBody({ id: event.id, projectId: event.project_id, trigger: event.trigger, metadata: event.metadata }, webhook.id),
-        );
-      }
-    }
-    await enqueueDeliveries(manager, columns, events.map((e) => e.id));
-    return events.length;
-  });
+  }
+  await enqueueDeliveries(dataSource.manager, columns, events.map((e) => e.id));
+  return events.length;
 }

@@ -45,8 +45,7 @@ export interface NewDeliveries {
 }
 
 /**
- * Queues EVENT deliveries and marks their events dispatched, in one statement of the caller's
- * transaction. Column arrays through unnest: one statement whatever the number of rows, and no
+ * Queues EVENT deliveries and marks their events dispatched, in one statement. Column arrays through unnest: one statement whatever the number of rows, and no
  * bind-parameter limit. The unique (event_id, webhook_id) index makes a second fan-out of the
  * same event a no-op. The statement-level trigger NOTIFYs workers at commit.
  */
@@ -57,7 +56,7 @@ export async function enqueueDeliveries(manager: EntityManager, rows: NewDeliver
        SELECT e, w, p, t, b, $6 FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[]) AS x(e, w, p, t, b)
        ON CONFLICT (event_id, webhook_id) WHERE kind = '${WebhookCallKind.EVENT}' DO NOTHING
      )
-     UPDATE domain_event SET dispatched_at = now() WHERE id = ANY($7::uuid[])`,
+     UPDATE domain_event SET dispatched_at = now(), fanout_lease_until = NULL WHERE id = ANY($7::uuid[])`,
     [rows.eventId, rows.webhookId, rows.projectId, rows.trigger, rows.body, WebhookCallKind.EVENT, dispatchedEventIds],
   );
 }

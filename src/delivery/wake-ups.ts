@@ -13,8 +13,12 @@ export interface WakeUpsOptions {
   databaseUrl: string;
   pollIntervalMs: number;
   log(line: string): void;
-  /** `events`: new outbox rows may be waiting to be fanned out (or it is not known). */
-  wake(reason: { events: boolean }): void;
+  /**
+   * `events`: new outbox rows may be waiting to be fanned out (or it is not known).
+   * `sweep`: a poll or a reconnect, after which anything may have changed, retries scheduled
+   * by other workers included.
+   */
+  wake(reason: { events: boolean; sweep?: boolean }): void;
   /** The LISTEN connection (re)connected: what was announced meanwhile was missed. */
   connected?(): void;
 }
@@ -37,7 +41,7 @@ export class WakeUps {
       onNotification: (channel) => options.wake({ events: channel === CHANNELS.domainEvents }),
       onConnected: () => {
         options.connected?.();
-        options.wake({ events: true });
+        options.wake({ events: true, sweep: true });
       },
     });
   }
@@ -45,7 +49,7 @@ export class WakeUps {
   /** Resolves once the first connection attempt is over, successful or not (polling covers a failure). */
   async start(): Promise<void> {
     this.pollTimer = setInterval(() => {
-      this.options.wake({ events: true });
+      this.options.wake({ events: true, sweep: true });
       void this.listener.ping();
     }, this.options.pollIntervalMs);
     await this.listener.start().catch(() => undefined);

@@ -47,6 +47,10 @@ export class DomainEvent {
   @Column({ name: 'dispatched_at', type: 'timestamptz', nullable: true })
   dispatchedAt: Date | null;
 
+  /** A worker fanning the event out holds it until then; after a crash, another takes it. */
+  @Column({ name: 'fanout_lease_until', type: 'timestamptz', nullable: true })
+  fanoutLeaseUntil: Date | null;
+
   /**
    * The inserting transaction's id and a sequence: together, the order the live stream
    * (webhookEvents) reads events in. `created_at` cannot serve: it is taken before commit, so

@@ -95,4 +95,19 @@ describe('dispatchPendingEvents', () => {
     expect(await dataSource.getRepository(Delivery).countBy({ webhookId: webhook.id })).toBe(120);
     expect(await undispatched()).toBe(0);
   });
+
+  it("skips events another worker is fanning out, and takes them over once that worker's lease runs out", async () => {
+    const { project, blueprint } = await createFixture(dataSource);
+    await dispatchPendingEvents(dataSource);
+    const webhook = await createWebhook(dataSource, { projectId: project.id, url: 'http://127.0.0.1:9/a', triggers: [WebhookTrigger.DOCUMENT_CREATE] });
+    await dataSource.transaction((m) => m.save(Document, m.create(Document, { projectId: project.id, blueprintId: blueprint.id })));
+    // A worker leased it, then died before queueing anything.
+    await dataSource.query(`UPDATE domain_event SET fanout_lease_until = now() + interval '1 minute' WHERE dispatched_at IS NULL`);
+    expect(await dispatchPendingEvents(dataSource)).toBe(0);
+    expect(await undispatched()).toBe(1);
+    await dataSource.query(`UPDATE domain_event SET fanout_lease_until = now() - interval '1 second' WHERE dispatched_at IS NULL`);
+    expect(await dispatchPendingEvents(dataSource)).toBe(1);
+    expect(await dataSource.getRepository(Delivery).countBy({ webhookId: webhook.id })).toBe(1);
+    expect(await dataSource.query(`SELECT count(*)::int AS n FROM domain_event WHERE project_id = $1 AND fanout_lease_until IS NOT NULL`, [project.id])).toEqual([{ n: 0 }]);
+  });
 });
