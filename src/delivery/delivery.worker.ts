@@ -208,10 +208,14 @@ export function startDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWor
 
   function run(delivery: ClaimedDelivery): void {
     const work = (async () => {
-      let attempted: Attempted;
+      let attempted: Attempted | undefined;
       try {
         const { webhook, kind, eventId, trigger, body } = delivery;
         attempted = await attempt(sender, { webhook, kind, eventId, trigger, body }, policy, { id: delivery.id, attempts: delivery.attempts, workerId });
+      } catch (error) {
+        // attempt() turns every sending failure into an outcome; this is a bug guard. Nothing is
+        // logged, so the lease runs out and the delivery is tried again.
+        log(`delivery ${delivery.id}: attempt failed before it could be logged: ${(error as Error).message}`);
       } finally {
         // The receiver is done with us: its slot goes to the next delivery while the outcome is written.
         slots.exchanged(delivery);
@@ -219,7 +223,7 @@ export function startDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWor
         wake();
       }
       try {
-        await report(delivery, attempted, await writer.write(attempted.entry));
+        if (attempted) await report(delivery, attempted, await writer.write(attempted.entry));
       } catch (error) {
         if ((error as { driverError?: { code?: string } }).driverError?.code === '23503') {
           // The webhook was deleted during the attempt; its deliveries and log went with it.
