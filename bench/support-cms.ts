@@ -148,11 +148,14 @@ export async function drain(server: DatabaseServer, backlog: Pick<Backlog, 'data
   const postmaster = await server.postmasterPid();
   const processes: SpawnedServer[] = [];
   let meter: ReturnType<typeof cpuMeter> | null = null;
-  receipts.onFirst = () => {
+  const startMeter = () => {
     meter = cpuMeter(cpuSources(Object.fromEntries(processes.map((p, i) => [`worker ${i + 1}`, p.pid])), postmaster));
   };
   try {
+    // Spawning returns at once (a worker has no port to wait for), long before a worker has booted.
     for (let i = 0; i < opts.workers; i++) processes.push(await spawnBuiltServer(serverEnv(backlog.databaseUrl, backlog.token, 'worker', opts.env)));
+    if (receipts.total > 0) startMeter();
+    else receipts.onFirst = startMeter;
     const done = await Promise.race([
       waitFor(() => receipts.unique >= opts.expected, () => receipts.total, opts.stallMs, 10),
       ...processes.map((p) => p.crashed),
