@@ -1,15 +1,13 @@
-import { randomUUID } from 'node:crypto';
 import { loadConfig } from '../src/config/config';
-import { buildPayloadBody } from '../src/delivery/payload';
-import { createHttpSender } from '../src/delivery/http-sender';
-import { buildWebhookRequest, USER_AGENT } from '../src/delivery/request-builder';
-import { generateSigningSecret } from '../src/delivery/signing';
 import { isValidCidr } from '../src/delivery/ssrf';
-import { HttpMethod, WebhookTrigger } from '../src/webhooks/triggers';
+import { WebhookTrigger } from '../src/webhooks/triggers';
+import { rawSender, type RawRun } from './ceiling';
 import {
   type BenchApp, type Benchmark, type DatabaseServer, loadLine, ms, option, rate, ratio,
-  runPool, startBenchApp, startReceiver, summarize, type Summary, table, waitFor,
+  runPool, sized, startBenchApp, summarize, type Summary, table, waitFor,
 } from './support';
+import { BODY_FIELD } from './support-cms';
+import { startReceiver } from './support-http';
 
 /**
  * A burst of document saves to one webhook, end to end: save → outbox row (same
@@ -22,8 +20,6 @@ import {
  * POSTing the same kind of request at the worker's per-endpoint concurrency, which for a
  * single webhook is the bound on throughput.
  */
-
-const BODY_FIELD = '<p>' + 'Lorem ipsum dolor sit amet, consectetur adipiscing elit. '.repeat(3) + '</p>';
 
 interface SaveRun {
   label: string;
@@ -51,15 +47,6 @@ interface BurstOptions {
   saveConcurrency: number;
   /** Give up waiting once nothing has progressed for this long (the loops are bounded). */
   stallMs: number;
-}
-
-interface RawRun {
-  label: string;
-  requests: number;
-  concurrency: number;
-  perSec: number;
-  latency: Summary;
-  failures: number;
 }
 
 async function fixture(bench: BenchApp): Promise<{ projectId: string; blueprintId: string }> {
@@ -187,50 +174,6 @@ async function savesWithWebhook(server: DatabaseServer, opts: BurstOptions, env:
   }
 }
 
-/**
- * Baseline (b): the worker's own HTTP sender (SSRF guard, keep-alive agent, got), with a
- * request built and signed exactly as the worker builds it, minus every database step.
- */
-async function rawSender(requests: number, concurrency: number): Promise<RawRun> {
-  let received = 0;
-  const receiver = await startReceiver(() => received++);
-  const sender = createHttpSender({ timeoutMs: 10_000, allowedCidrs: ['127.0.0.0/8'], userAgent: USER_AGENT });
-  const webhook = { method: HttpMethod.POST, url: receiver.url, headers: [], signingSecret: generateSigningSecret(), previousSigningSecret: null, previousSecretExpiresAt: null };
-  const projectId = randomUUID();
-  const webhookId = randomUUID();
-  const times: number[] = [];
-  let failures = 0;
-  try {
-    const started = performance.now();
-    await runPool(requests, concurrency, async () => {
-      const eventId = randomUUID();
-      const now = new Date();
-      // UUIDs and an ISO timestamp: the same byte count as a real document_create body.
-      const body = buildPayloadBody(
-        {
-          id: eventId,
-          projectId,
-          trigger: WebhookTrigger.DOCUMENT_CREATE,
-          metadata: { blueprint_id: randomUUID(), document_id: randomUUID(), document_status_id: 0, triggered_user_id: randomUUID(), created_at: now.toISOString() },
-        },
-        webhookId,
-      );
-      const { request } = buildWebhookRequest(webhook, { eventId, body }, Math.floor(now.getTime() / 1000), now);
-      const t = performance.now();
-      const result = await sender.send(request);
-      times.push(performance.now() - t);
-      if (!result.success) failures++;
-    });
-    const elapsed = (performance.now() - started) / 1000;
-    // A success the receiver never saw (or the reverse) would make the baseline meaningless.
-    if (received !== requests - failures) throw new Error(`raw sender: ${requests - failures} successes but ${received} received`);
-    return { label: `raw sender, ${concurrency} in flight`, requests, concurrency, perSec: requests / elapsed, latency: summarize(times), failures };
-  } finally {
-    sender.close();
-    await receiver.close();
-  }
-}
-
 function report(log: (line: string) => void, noHook: SaveRun, hooks: Array<[SaveRun, RawRun]>): void {
   const perSec = (r: SaveRun) => r.saves / r.saveSeconds;
   log('');
@@ -271,9 +214,9 @@ function report(log: (line: string) => void, noHook: SaveRun, hooks: Array<[Save
 }
 
 async function run(server: DatabaseServer, log: (line: string) => void): Promise<void> {
-  const opts: BurstOptions = { saves: option('saves', 10_000), saveConcurrency: option('save-concurrency', 16), stallMs: option('stall-ms', 60_000) };
+  const opts: BurstOptions = { saves: sized('saves', 10_000, 400), saveConcurrency: option('save-concurrency', 16), stallMs: option('stall-ms', 60_000) };
   const raised = option('endpoint-concurrency', 16);
-  const trickle = option('idle-saves', 200);
+  const trickle = sized('idle-saves', 200, 20);
   // The default per-endpoint cap, read the way the app reads it (no override = the default).
   const defaultCap = loadConfig({}, isValidCidr).webhook.perWebhookConcurrency;
   // The worker-wide cap must not become the bound instead.

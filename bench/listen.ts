@@ -2,7 +2,8 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { type Benchmark, type BenchApp, type DatabaseServer, loadLine, ms, option, runPool, startBenchApp, startReceiver, summarize, table } from './support';
+import { type Benchmark, type BenchApp, type DatabaseServer, loadLine, ms, option, runPool, sized, startBenchApp, summarize, table } from './support';
+import { startReceiver } from './support-http';
 
 /**
  * The question: *how long from a save's commit until `cms-webhooks listen` has delivered it to
@@ -24,7 +25,7 @@ async function fixture(bench: BenchApp): Promise<{ projectId: string; blueprintI
 }
 
 async function run(server: DatabaseServer, log: (line: string) => void): Promise<void> {
-  const saves = option('listen-saves', 200);
+  const saves = sized('listen-saves', 200, 20);
   const concurrency = option('save-concurrency', 16);
   const stallMs = option('stall-ms', 60_000);
   const received = new Map<string, number>();

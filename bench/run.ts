@@ -1,26 +1,33 @@
 import 'reflect-metadata';
+import { backlog } from './backlog';
 import { burst } from './burst';
+import { ceiling } from './ceiling';
+import { fanout } from './fanout';
+import { isolation } from './isolation';
 import { listen } from './listen';
 import { logPages } from './log-pages';
+import { pgboss } from './pgboss';
 import { queryLoad } from './query-load';
-import { type Benchmark, type DatabaseServer, loadLine, startDatabaseServer } from './support';
+import { saveCost } from './save-cost';
+import { steady } from './steady';
+import { type Benchmark, type DatabaseServer, loadLine, QUICK, startDatabaseServer } from './support';
+import { workers } from './workers';
 import { wsFlood } from './ws-flood';
 
 /**
- * `npm run bench` runs every benchmark; `node dist/bench/run.js burst` runs one.
+ * `npm run bench` runs every benchmark; `node dist/bench/run.js burst` runs one; `--quick`
+ * runs each at a reduced size (all of them in under 2 minutes on 2 cores).
  * Options are `--name=value` flags or BENCH_* variables (see bench/README.md).
  * Benchmarks are run on purpose, never from the test suite: they take minutes and load the machine.
  */
-const BENCHMARKS: Benchmark[] = [burst, logPages, queryLoad, wsFlood, listen];
+const BENCHMARKS: Benchmark[] = [ceiling, steady, backlog, fanout, isolation, saveCost, workers, pgboss, burst, logPages, queryLoad, wsFlood, listen];
 
 const log = (line: string) => console.log(line);
 
 function usage(): string {
   return [
-    'usage: node dist/bench/run.js [name ...] [--saves=N] [--save-concurrency=N] [--endpoint-concurrency=N] [--idle-saves=N]',
-    '                              [--log-rows=N] [--depth=N] [--reps=N] [--listen-saves=N] [--stall-ms=N]',
-    '                              [--load-seconds=N] [--load-log-rows=N] [--flood-clients=N] [--flood-mb=N]',
-    ...BENCHMARKS.map((b) => `  ${b.name.padEnd(10)} ${b.description}`),
+    'usage: node dist/bench/run.js [name ...] [--quick] [--stall-ms=N] (options and their defaults: bench/README.md)',
+    ...BENCHMARKS.map((b) => `  ${b.name.padEnd(11)} ${b.description}`),
   ].join('\n');
 }
 
@@ -37,7 +44,8 @@ async function main(): Promise<number> {
     return 2;
   }
   const selected = names.length === 0 ? BENCHMARKS : BENCHMARKS.filter((b) => names.includes(b.name));
-  log(`cms-webhooks benchmarks, ${new Date().toISOString()}, Node ${process.version}, ${loadLine()}`);
+  log(`cms-webhooks benchmarks${QUICK ? ' (--quick: reduced sizes)' : ''}, ${new Date().toISOString()}, Node ${process.version}, ${loadLine()}`);
+  const runStarted = performance.now();
 
   const server: DatabaseServer = await startDatabaseServer(log);
   // Ctrl-C must not leave a postgres running or its data directory behind.
@@ -60,6 +68,8 @@ async function main(): Promise<number> {
   } finally {
     await cleanup();
   }
+  log('');
+  log(`all done in ${((performance.now() - runStarted) / 1000).toFixed(0)} s (${loadLine()})`);
   return 0;
 }
 

@@ -1,9 +1,6 @@
 import 'reflect-metadata';
-import { ChildProcess, spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
@@ -21,6 +18,12 @@ import { isValidCidr } from '../src/delivery/ssrf';
  * receiver, and the statistics. Nothing here talks to anything but 127.0.0.1 and that database.
  */
 
+/**
+ * `--quick` (or BENCH_QUICK=1): every benchmark at a reduced size, so that all of them run in
+ * under 2 minutes on 2 cores. The numbers are noisier; the full run is the one to quote.
+ */
+export const QUICK = process.argv.includes('--quick') || process.env.BENCH_QUICK === '1';
+
 /** `--saves=500` on the command line, else `BENCH_SAVES=500`, else the fallback. */
 export function option(name: string, fallback: number): number {
   const variable = `BENCH_${name.toUpperCase().replace(/-/g, '_')}`;
@@ -30,6 +33,20 @@ export function option(name: string, fallback: number): number {
   const value = Number(raw);
   if (!Number.isSafeInteger(value) || value < 1) throw new Error(`--${name} / ${variable}: expected a positive integer, got ${raw}`);
   return value;
+}
+
+/** An option whose default depends on the mode: the issue's size in a full run, `quick` under --quick. */
+export function sized(name: string, full: number, quick: number): number {
+  return option(name, QUICK ? quick : full);
+}
+
+/**
+ * Runs `work` once per run (with the first caller's arguments) and hands every caller the same
+ * promise: the ceilings and results that other benchmarks compare with.
+ */
+export function once<A extends unknown[], T>(work: (...args: A) => Promise<T>): (...args: A) => Promise<T> {
+  let result: Promise<T> | undefined;
+  return (...args: A) => (result ??= work(...args));
 }
 
 /** Other engineers run tests on the same 2 cores: every number is printed next to the load. */
@@ -49,14 +66,47 @@ export interface DatabaseServer {
   embedded: boolean;
   /** A new, empty database; startApp migrates it. */
   createDatabase(prefix: string): Promise<string>;
+  /**
+   * A copy of the database at `url` (PostgreSQL's CREATE DATABASE … TEMPLATE, a file copy):
+   * one prepared backlog serves several measurements. Nobody may be connected to `url`.
+   */
+  cloneDatabase(url: string, prefix: string): Promise<string>;
+  /** The postmaster's process id when this machine runs the server (for CPU accounting), else null. */
+  postmasterPid(): Promise<number | null>;
   close(): Promise<void>;
+}
+
+/** Runs `sql` on the server-level database. */
+export async function onServer(server: string, sql: string): Promise<Array<Record<string, string>>> {
+  const client = new Client({ connectionString: server });
+  await client.connect();
+  try {
+    return (await client.query(sql)).rows;
+  } finally {
+    await client.end();
+  }
+}
+
+function readPostmasterPid(pgData: string): number | null {
+  try {
+    const pid = Number(fs.readFileSync(path.join(pgData, 'postmaster.pid'), 'utf8').split('\n')[0]);
+    return Number.isSafeInteger(pid) && fs.existsSync(`/proc/${pid}`) ? pid : null;
+  } catch {
+    return null;
+  }
 }
 
 export async function startDatabaseServer(log: (line: string) => void): Promise<DatabaseServer> {
   const created: string[] = [];
-  const createDatabase = async (prefix: string) => {
+  const newName = (prefix: string) => {
     const name = `bench_${prefix}_${crypto.randomBytes(4).toString('hex')}`;
     created.push(name);
+    return name;
+  };
+  const createDatabase = async (prefix: string) => withDatabase(server, newName(prefix));
+  const cloneDatabase = async (url: string, prefix: string) => {
+    const name = newName(prefix);
+    await onServer(server, `CREATE DATABASE "${name}" TEMPLATE "${new URL(url).pathname.slice(1)}"`);
     return withDatabase(server, name);
   };
   let server: string;
@@ -68,15 +118,15 @@ export async function startDatabaseServer(log: (line: string) => void): Promise<
       url: server,
       embedded: false,
       createDatabase,
+      cloneDatabase,
+      // Readable only when the server runs on this machine and we may read its data directory.
+      postmasterPid: async () => {
+        const [row] = await onServer(server, 'SHOW data_directory').catch(() => []);
+        return row ? readPostmasterPid(row.data_directory) : null;
+      },
       // Someone else's server: leave nothing behind.
       close: async () => {
-        const client = new Client({ connectionString: server });
-        await client.connect();
-        try {
-          for (const name of created) await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-        } finally {
-          await client.end();
-        }
+        for (const name of created) await onServer(server, `DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
       },
     };
   }
@@ -90,6 +140,8 @@ export async function startDatabaseServer(log: (line: string) => void): Promise<
     url: server,
     embedded: true,
     createDatabase,
+    cloneDatabase,
+    postmasterPid: async () => readPostmasterPid(path.join(dataDir, 'pg')),
     close: async () => {
       // The postgres child is unref'd, so awaiting its exit alone does not keep Node alive:
       // with nothing else left open, the process would end before the directory is removed.
@@ -134,40 +186,6 @@ export async function startBenchApp(databaseUrl: string, env: Partial<NodeJS.Pro
   if (!actor) throw new Error('the bootstrap admin token did not authenticate');
   const graphqlUrl = app.http ? `http://127.0.0.1:${app.http.port}/graphql` : '';
   return { app, config, token, actor, graphqlUrl, logged };
-}
-
-export interface BenchReceiver {
-  url: string;
-  close(): Promise<void>;
-}
-
-/**
- * A loopback receiver that answers 200 as soon as the body is in, and hands each body to
- * `onBody` with its arrival time. No test helper: it keeps no request list, so 10,000
- * requests cost no memory beyond what the caller keeps.
- */
-export async function startReceiver(onBody: (body: string, receivedAt: number) => void): Promise<BenchReceiver> {
-  const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const receivedAt = performance.now();
-      res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
-      onBody(Buffer.concat(chunks).toString('utf8'), receivedAt);
-    });
-  });
-  // Longer than any pause in a burst, so the senders' keep-alive connections are not cut under them.
-  server.keepAliveTimeout = 30_000;
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}/hook`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
 }
 
 /** Runs task(0..count-1) with at most `concurrency` in flight; the first error stops the run. */
@@ -241,40 +259,4 @@ export interface Benchmark {
   name: string;
   description: string;
   run(server: DatabaseServer, log: (line: string) => void): Promise<void>;
-}
-
-export interface SpawnedServer {
-  child: ChildProcess;
-  port: number;
-  stop(): Promise<void>;
-}
-
-/** dist/src/main.js as an operator runs it, with `env`; resolves once it serves. */
-export async function spawnBuiltServer(env: Record<string, string>, timeoutMs = 60_000): Promise<SpawnedServer> {
-  const main = path.join(__dirname, '..', 'src', 'main.js');
-  const child = spawn(process.execPath, [main], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the server did not start within ${timeoutMs} ms:\n${output}`)), timeoutMs);
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      const match = /GraphQL on http:\/\/localhost:(\d+)\/graphql/.exec(output);
-      if (match) {
-        clearTimeout(timer);
-        resolve(Number(match[1]));
-      }
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    void exited.then(() => reject(new Error(`the server exited while starting:\n${output}`)));
-  });
-  return {
-    child,
-    port,
-    stop: async () => {
-      child.kill('SIGTERM');
-      await exited;
-    },
-  };
 }

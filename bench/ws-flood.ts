@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
-import fs from 'node:fs';
 import WebSocket from 'ws';
-import { type Benchmark, type DatabaseServer, loadLine, option, ratio, spawnBuiltServer, table } from './support';
+import { type Benchmark, type DatabaseServer, loadLine, ratio, sized, table } from './support';
+import { rssOf, spawnBuiltServer } from './support-process';
 
 /**
  * Unauthenticated WebSocket clients each sending one huge message (the first one, which would
@@ -18,13 +18,6 @@ const CHUNK = Buffer.alloc(1024 * 1024, 0x20);
 /** Fragments a client may have handed to its socket and not yet seen written. */
 const IN_FLIGHT = 4;
 const MiB = 1024 * 1024;
-
-/** VmRSS of a process, in bytes (Linux). */
-export function rssOf(pid: number): number {
-  const match = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
-  if (!match) throw new Error(`no VmRSS for process ${pid}`);
-  return Number(match[1]) * 1024;
-}
 
 /** One client: opens a socket and streams a `bytes`-long text message until it is sent or the server closes. */
 export async function floodOnce(url: string, bytes: number, timeoutMs: number): Promise<{ code: number; sent: number }> {
@@ -104,8 +97,8 @@ export const wsFlood: Benchmark = {
   name: 'ws-flood',
   description: 'server RSS growth while unauthenticated WebSocket clients each send one huge message',
   async run(server: DatabaseServer, log) {
-    const clients = option('flood-clients', 8);
-    const megabytes = option('flood-mb', 90);
+    const clients = sized('flood-clients', 8, 2);
+    const megabytes = sized('flood-mb', 90, 10);
     const configurations: Array<[string, string]> = [
       ['before: ws default maxPayload (100 MiB), no init timeout', String(100 * MiB)],
       ['after: the defaults (256 KiB, 5 s)', ''],
