@@ -1,4 +1,5 @@
 import { DataSource, In, IsNull } from 'typeorm';
+import { ADVISORY_LOCKS } from '../db/names';
 import { AppError, badInput, ErrorCode, notFound } from '../common/app-error';
 import { ApiToken } from '../auth/api-token.entity';
 import { User } from '../auth/user.entity';
@@ -74,7 +75,7 @@ export class IdentityService {
   async bootstrap(configuredToken: string | undefined): Promise<{ createdToken?: string }> {
     return this.dataSource.transaction(async (m) => {
       // Two processes starting together must not both create the first admin.
-      await m.query('SELECT pg_advisory_xact_lock(4242001)');
+      await m.query('SELECT pg_advisory_xact_lock($1)', [ADVISORY_LOCKS.bootstrap]);
       if (configuredToken) {
         const hash = hashToken(configuredToken);
         if (await m.findOneBy(ApiToken, { tokenHash: hash, revokedAt: IsNull() })) return {};

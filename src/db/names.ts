@@ -22,6 +22,8 @@ export type Channel = (typeof CHANNELS)[keyof typeof CHANNELS];
 export const ADVISORY_LOCKS = {
   /** Held while one process runs the migrations. */
   migrations: 4242000,
+  /** Held (for a transaction) while a process creates the first super-admin. */
+  bootstrap: 4242001,
   /** Held by the one worker that runs retention. */
   retention: 0x636d7372, // "cmsr"
 } as const;

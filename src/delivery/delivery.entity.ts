@@ -21,8 +21,9 @@ export enum DeliveryStatus {
  * expires, and another worker takes the delivery over.
  */
 @Entity({ name: 'webhook_delivery' })
-@Index('webhook_delivery_due_idx', ['nextAttemptAt'], { where: "status = 'pending'" })
-@Index('webhook_delivery_webhook_due_idx', ['webhookId', 'nextAttemptAt'], { where: "status = 'pending'" })
+// The predicates must stay the literal the migrations created them with (TypeORM compares text).
+@Index('webhook_delivery_due_idx', ['nextAttemptAt'], { where: `status = '${DeliveryStatus.PENDING}'` })
+@Index('webhook_delivery_webhook_due_idx', ['webhookId', 'nextAttemptAt'], { where: `status = '${DeliveryStatus.PENDING}'` })
 @Index('webhook_delivery_event_webhook_key', ['eventId', 'webhookId'], { unique: true, where: "kind = 'EVENT'" })
 // BRIN on created_at for retention (migrations/1764200000000-Retention.ts); TypeORM cannot declare BRIN.
 @Index('webhook_delivery_created_brin', { synchronize: false })
