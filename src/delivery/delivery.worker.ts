@@ -6,7 +6,7 @@ import { attempt, type Attempted } from './attempt';
 import { disableIfFailingFor } from './auto-disable';
 import { DeliveryStatus } from './delivery.entity';
 import type { ClaimedDelivery } from './delivery-row';
-import { dispatchPendingEvents } from './fanout.service';
+import { fanOut } from './fanout.service';
 import { createHttpSender, type HttpSender } from './http-sender';
 import { OutcomeWriter } from './outcome-writer';
 import { claimDue, msUntilNextDue, releaseLeases, type Settled } from './queue';
@@ -64,6 +64,8 @@ export interface DeliveryWorker {
 }
 
 const FANOUT_BATCH = 500;
+/** How long a worker holds the events it is fanning out (two statements); a crash releases them after it. */
+const FANOUT_LEASE_MS = 30_000;
 /** Claim statements per pump before new events get their turn. */
 const MAX_CLAIM_ROUNDS = 3;
 
@@ -143,9 +145,17 @@ export function startDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWor
     if (eventsDirty) {
       eventsDirty = false;
       try {
-        // A full batch means more may be waiting.
-        let taken = FANOUT_BATCH;
-        while (!stopping && taken === FANOUT_BATCH) taken = await dispatchPendingEvents(dataSource, FANOUT_BATCH);
+        // A full batch means more may be waiting. What fits our free slots is leased to us as it
+        // is queued, and starts at once, without a claim.
+        let events = FANOUT_BATCH;
+        while (!stopping && events === FANOUT_BATCH) {
+          const fanned = await fanOut(dataSource, FANOUT_BATCH, FANOUT_LEASE_MS, { workerId, leaseMs, plan: (ids) => slots.plan(ids) });
+          events = fanned.events;
+          if (fanned.taken.length > 0) {
+            slots.add(fanned.taken, Date.now());
+            startReady();
+          }
+        }
       } catch (error) {
         eventsDirty = true;
         throw error;

@@ -1,7 +1,9 @@
 import type { DataSource } from 'typeorm';
 import type { EventMetadata } from '../events/domain-event.entity';
 import { isMemberTrigger, WebhookTrigger } from '../webhooks/triggers';
+import { WebhookCallKind } from './delivery.entity';
 import { buildPayloadBody } from './payload';
+import { type ClaimedDelivery, type ClaimedRow, toClaimedDelivery } from './delivery-row';
 import { enqueueDeliveries, type NewDeliveries } from './queue';
 
 /**
@@ -41,11 +43,20 @@ interface EventRow {
   metadata: EventMetadata;
 }
 
-interface WebhookRow {
-  id: string;
-  project_id: string;
+/** What fan-out reads of a webhook: to match events, and to send at once what it leases. */
+interface WebhookRow extends Omit<ClaimedRow, 'event_id' | 'webhook_id' | 'kind' | 'trigger' | 'body' | 'attempts' | 'previous_secret_expires_at'> {
   triggers: WebhookTrigger[];
   blueprint_ids: string[] | null;
+  /** An ISO string: read through json. */
+  previous_secret_expires_at: string | null;
+}
+
+/** A worker's offer to take new deliveries as they are queued (see enqueueDeliveries). */
+export interface TakeAtFanOut {
+  workerId: string;
+  leaseMs: number;
+  /** Per new delivery, by webhook id in order: whether the worker has room for it. */
+  plan(webhookIds: readonly string[]): boolean[];
 }
 
 /**
@@ -63,6 +74,11 @@ interface WebhookRow {
  * fan-out: a webhook disabled by then never gets the event.
  */
 export async function dispatchPendingEvents(dataSource: DataSource, batchSize = 500, leaseMs = 30_000): Promise<number> {
+  return (await fanOut(dataSource, batchSize, leaseMs)).events;
+}
+
+/** dispatchPendingEvents, leasing to the worker what `take` has room for; returns those deliveries too. */
+export async function fanOut(dataSource: DataSource, batchSize: number, leaseMs: number, take?: TakeAtFanOut): Promise<{ events: number; taken: ClaimedDelivery[] }> {
   const events: Array<EventRow & { webhooks: WebhookRow[] | null }> = await dataSource.query(
     `WITH picked AS (
        SELECT id FROM domain_event
@@ -75,7 +91,10 @@ export async function dispatchPendingEvents(dataSource: DataSource, batchSize = 
          FROM picked WHERE e.id = picked.id
        RETURNING e.id, e.project_id, e.trigger, e.blueprint_id, e.metadata, e.created_at
      ), hooks AS (
-       SELECT w.project_id, json_agg(json_build_object('id', w.id, 'project_id', w.project_id, 'triggers', w.triggers, 'blueprint_ids', w.blueprint_ids)) AS webhooks
+       SELECT w.project_id, json_agg(json_build_object(
+                'id', w.id, 'project_id', w.project_id, 'triggers', w.triggers, 'blueprint_ids', w.blueprint_ids, 'method', w.method, 'url', w.url,
+                'headers', w.headers, 'signing_secret', w.signing_secret, 'previous_signing_secret', w.previous_signing_secret,
+                'previous_secret_expires_at', w.previous_secret_expires_at)) AS webhooks
          FROM webhook w
         WHERE w.enabled AND w.project_id IN (SELECT project_id FROM leased)
         GROUP BY w.project_id
@@ -85,9 +104,10 @@ export async function dispatchPendingEvents(dataSource: DataSource, batchSize = 
       ORDER BY l.created_at`,
     [batchSize, leaseMs],
   );
-  if (events.length === 0) return 0;
+  if (events.length === 0) return { events: 0, taken: [] };
 
   const columns: NewDeliveries = { eventId: [], webhookId: [], projectId: [], trigger: [], body: [] };
+  const hooks: WebhookRow[] = [];
   for (const event of events) {
     const matchable = { trigger: event.trigger, blueprintId: event.blueprint_id };
     for (const webhook of event.webhooks ?? []) {
@@ -97,8 +117,24 @@ export async function dispatchPendingEvents(dataSource: DataSource, batchSize = 
       columns.projectId.push(event.project_id);
       columns.trigger.push(event.trigger);
       columns.body.push(buildPayloadBody({ id: event.id, projectId: event.project_id, trigger: event.trigger, metadata: event.metadata }, webhook.id));
+      hooks.push(webhook);
     }
   }
-  await enqueueDeliveries(dataSource.manager, columns, events.map((e) => e.id));
-  return events.length;
+  const lease = take && columns.webhookId.length > 0 ? { workerId: take.workerId, leaseMs: take.leaseMs, take: take.plan(columns.webhookId) } : undefined;
+  const leased = await enqueueDeliveries(dataSource.manager, columns, events.map((e) => e.id), lease);
+  const taken = leased.map(({ id, index }) => {
+    const webhook = hooks[index];
+    return toClaimedDelivery({
+      ...webhook,
+      id,
+      event_id: columns.eventId[index],
+      webhook_id: webhook.id,
+      kind: WebhookCallKind.EVENT,
+      trigger: columns.trigger[index] as WebhookTrigger,
+      body: columns.body[index],
+      attempts: 0,
+      previous_secret_expires_at: webhook.previous_secret_expires_at === null ? null : new Date(webhook.previous_secret_expires_at),
+    });
+  });
+  return { events: events.length, taken };
 }

@@ -44,21 +44,43 @@ export interface NewDeliveries {
   body: string[];
 }
 
+/** Deliveries a worker takes as it queues them (claim at enqueue), with the lease's terms. */
+export interface LeaseAtEnqueue {
+  workerId: string;
+  leaseMs: number;
+  /** Per row of NewDeliveries: lease it to this worker. */
+  take: boolean[];
+}
+
 /**
- * Queues EVENT deliveries and marks their events dispatched, in one statement. Column arrays through unnest: one statement whatever the number of rows, and no
- * bind-parameter limit. The unique (event_id, webhook_id) index makes a second fan-out of the
- * same event a no-op. The statement-level trigger NOTIFYs workers at commit.
+ * Queues EVENT deliveries and marks their events dispatched, in one statement. Column arrays
+ * through unnest: one statement whatever the number of rows, and no bind-parameter limit. The
+ * unique (event_id, webhook_id) index makes a second fan-out of the same event a no-op. The
+ * statement-level trigger NOTIFYs workers at commit.
+ *
+ * A worker with free slots may lease rows as it inserts them: they are born claimed, which
+ * saves the claim's round trip on the way from a save to its receiver. Returns the ids of the
+ * rows leased that way (a row already queued by an earlier fan-out is neither inserted nor
+ * leased).
  */
-export async function enqueueDeliveries(manager: EntityManager, rows: NewDeliveries, dispatchedEventIds: string[]): Promise<void> {
-  await manager.query(
+export async function enqueueDeliveries(manager: EntityManager, rows: NewDeliveries, dispatchedEventIds: string[], lease?: LeaseAtEnqueue): Promise<Array<{ id: string; index: number }>> {
+  const take = lease ? lease.take : rows.eventId.map(() => false);
+  const leased: Array<{ id: string; index: number | string }> = await manager.query(
     `WITH queued AS (
-       INSERT INTO webhook_delivery (event_id, webhook_id, project_id, trigger, body, kind)
-       SELECT e, w, p, t, b, $6 FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[]) AS x(e, w, p, t, b)
+       INSERT INTO webhook_delivery (event_id, webhook_id, project_id, trigger, body, kind, leased_by, lease_expires_at)
+       SELECT e, w, p, t, b, $6, CASE WHEN l THEN $8 END, CASE WHEN l THEN now() + $9::double precision * interval '1 millisecond' END
+         FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $10::boolean[]) WITH ORDINALITY AS x(e, w, p, t, b, l, n)
        ON CONFLICT (event_id, webhook_id) WHERE kind = '${WebhookCallKind.EVENT}' DO NOTHING
+       RETURNING id, event_id, webhook_id, leased_by
+     ), dispatched AS (
+       UPDATE domain_event SET dispatched_at = now(), fanout_lease_until = NULL WHERE id = ANY($7::uuid[])
      )
-     UPDATE domain_event SET dispatched_at = now(), fanout_lease_until = NULL WHERE id = ANY($7::uuid[])`,
-    [rows.eventId, rows.webhookId, rows.projectId, rows.trigger, rows.body, WebhookCallKind.EVENT, dispatchedEventIds],
+     SELECT q.id, x.n - 1 AS index
+       FROM queued q JOIN unnest($1::uuid[], $2::uuid[]) WITH ORDINALITY AS x(e, w, n) ON x.e = q.event_id AND x.w = q.webhook_id
+      WHERE q.leased_by IS NOT NULL`,
+    [rows.eventId, rows.webhookId, rows.projectId, rows.trigger, rows.body, WebhookCallKind.EVENT, dispatchedEventIds, lease?.workerId ?? null, lease?.leaseMs ?? 0, take],
   );
+  return leased.map((r) => ({ id: r.id, index: Number(r.index) }));
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -49,3 +49,11 @@ test('deliveries that waited too long are handed back instead of sent, and drain
   expect(pool.drainReady().map((d) => d.id)).toEqual(['later']);
   expect(Object.fromEntries(pool.held())).toEqual({ B: 1 });
 });
+
+test('plans what fan-out may lease within the room and per-webhook limits, reserving nothing', () => {
+  const pool = new SlotPool(2, 1);
+  pool.add([delivery('a1', 'A')], 1_000);
+  // Room 3 (2 × 2 − 1); webhook A holds 1 of its 2.
+  expect(pool.plan(['A', 'A', 'B', 'B', 'C'])).toEqual([true, false, true, true, false]);
+  expect(pool.claimRoom()).toBe(3);
+});

@@ -60,6 +60,23 @@ export class SlotPool {
     return this.running.size > 0 || this.settling.size > 0;
   }
 
+  /**
+   * Which of these new deliveries (their webhook ids, in order) fit now, within the room and
+   * each webhook's limit: what fan-out may lease as it queues them. Nothing is reserved; the
+   * caller add()s what it leased before anything else claims.
+   */
+  plan(webhookIds: readonly string[]): boolean[] {
+    let room = this.claimRoom();
+    const held = new Map(this.heldPerWebhook);
+    return webhookIds.map((webhookId) => {
+      const n = held.get(webhookId) ?? 0;
+      if (room <= 0 || n >= this.claimLimitPerWebhook) return false;
+      held.set(webhookId, n + 1);
+      room--;
+      return true;
+    });
+  }
+
   add(claimed: readonly ClaimedDelivery[], claimedAt: number): void {
     for (const delivery of claimed) {
       this.ready.push({ delivery, claimedAt });

@@ -2,7 +2,7 @@ import type { DataSource } from 'typeorm';
 import { Blueprint } from '../../src/cms/blueprint.entity';
 import { Document } from '../../src/cms/document.entity';
 import { Delivery, WebhookCallKind } from '../../src/delivery/delivery.entity';
-import { dispatchPendingEvents } from '../../src/delivery/fanout.service';
+import { dispatchPendingEvents, fanOut } from '../../src/delivery/fanout.service';
 import { WebhookTrigger } from '../../src/webhooks/triggers';
 import { createTestDatabase } from '../support/database';
 import { assertValidPayload } from './contract';
@@ -109,5 +109,38 @@ describe('dispatchPendingEvents', () => {
     expect(await dispatchPendingEvents(dataSource)).toBe(1);
     expect(await dataSource.getRepository(Delivery).countBy({ webhookId: webhook.id })).toBe(1);
     expect(await dataSource.query(`SELECT count(*)::int AS n FROM domain_event WHERE project_id = $1 AND fanout_lease_until IS NOT NULL`, [project.id])).toEqual([{ n: 0 }]);
+  });
+
+  it('leases to the fanning-out worker what its plan has room for, born claimed, with what an attempt needs', async () => {
+    const { project, blueprint } = await createFixture(dataSource);
+    await dispatchPendingEvents(dataSource);
+    const triggers = [WebhookTrigger.DOCUMENT_CREATE];
+    const a = await createWebhook(dataSource, { projectId: project.id, url: 'http://127.0.0.1:9/a', triggers });
+    const b = await createWebhook(dataSource, { projectId: project.id, url: 'http://127.0.0.1:9/b', triggers });
+    await dataSource.transaction(async (m) => {
+      for (let i = 0; i < 3; i++) await m.save(Document, m.create(Document, { projectId: project.id, blueprintId: blueprint.id }));
+    });
+    const planned: string[][] = [];
+    // Room for webhook a only, two of them.
+    const plan = (ids: readonly string[]) => {
+      planned.push([...ids]);
+      let left = 2;
+      return ids.map((id) => id === a.id && left-- > 0);
+    };
+    const { events, taken } = await fanOut(dataSource, 500, 30_000, { workerId: 'w-fan', leaseMs: 60_000, plan });
+    expect(events).toBe(3);
+    expect(planned[0].filter((id) => id === a.id)).toHaveLength(3);
+    expect(taken).toHaveLength(2);
+    for (const d of taken) {
+      expect(d).toMatchObject({ webhookId: a.id, kind: 'EVENT', attempts: 0, trigger: WebhookTrigger.DOCUMENT_CREATE });
+      expect(d.webhook).toMatchObject({ id: a.id, projectId: project.id, url: a.url, method: 'POST', signingSecret: a.signingSecret, headers: [] });
+      expect(JSON.parse(d.body)).toMatchObject({ event_id: d.eventId, webhook: { webhook_id: a.id } });
+    }
+    const rows = await dataSource.query(`SELECT id, webhook_id, leased_by FROM webhook_delivery WHERE webhook_id = ANY($1)`, [[a.id, b.id]]);
+    expect(rows).toHaveLength(6);
+    expect(rows.filter((r: { leased_by: string | null }) => r.leased_by === 'w-fan').map((r: { id: string }) => r.id).sort()).toEqual(taken.map((d) => d.id).sort());
+    // Fanned out again (a manual reset): nothing new is queued, so nothing is leased.
+    await dataSource.query(`UPDATE domain_event SET dispatched_at = NULL WHERE project_id = $1`, [project.id]);
+    expect((await fanOut(dataSource, 500, 30_000, { workerId: 'w-fan', leaseMs: 60_000, plan: (ids) => ids.map(() => true) })).taken).toEqual([]);
   });
 });
