@@ -11,6 +11,7 @@ import { WebhookCall } from './delivery/webhook-call.entity';
 import { LISTEN_CHANNELS } from './delivery/delivery.worker';
 import { EventFeed } from './events/event-feed';
 import { WebhookEventService } from './events/webhook-event.service';
+import { WebhookStatsService } from './stats/webhook-stats.service';
 import { WebhookService } from './webhooks/webhook.service';
 import { WebhookSendService } from './webhooks/webhook-send.service';
 import type { HttpSender } from './delivery/http-sender';
@@ -45,6 +46,7 @@ export function createServices(dataSource: DataSource, delivery: { sender: HttpS
     webhooks,
     callLog,
     webhookCalls,
+    stats: new WebhookStatsService(dataSource, access),
     eventFeed,
     webhookEvents: new WebhookEventService(dataSource, access, eventFeed, accessWatch),
     sends: new WebhookSendService(dataSource, webhooks, webhookCalls, delivery.sender, delivery.webhookConfig, delivery.unrecorded),
