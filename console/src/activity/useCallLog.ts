@@ -1,5 +1,6 @@
 import { useApolloClient } from '@apollo/client/react';
 import { useCallback, useEffect, useRef, useState } from 'react';
+import { useLiveStatus } from '../api/context';
 import { type CallRowFragment, ConsoleCallLoggedDocument, ConsoleWebhookCallsDocument, type WebhookTrigger } from '../generated/graphql';
 
 export interface LogFilter {
@@ -21,6 +22,10 @@ export interface CallLog {
 }
 
 const PAGE = 100;
+/** How long after (re)subscribing the newest page is read again, to fill what the stream could not carry. */
+const CATCH_UP_MS = 1000;
+
+const newestFirst = (a: CallRowFragment, b: CallRowFragment) => (a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : a.id < b.id ? 1 : -1);
 
 function matches(row: CallRowFragment, filter: LogFilter): boolean {
   return (
@@ -34,8 +39,11 @@ function matches(row: CallRowFragment, filter: LogFilter): boolean {
  * The log newest first: pages of older rows by keyset (`after` the last cursor), and calls
  * logged from now on at the top, from the webhookCallLogged subscription. The subscription
  * starts before the first page is read, so a call logged in between is in one or the other
- * (or both: rows are kept once, by id). Rows live here, not in Apollo's cache: thousands of
- * normalized log rows would only cost memory.
+ * (or both: rows are kept once, by id). The server does not say when a subscription is in
+ * place, and calls logged while the WebSocket was down are not replayed (the log is the
+ * record, the stream a live view), so a second later, and after each reconnect, the newest
+ * page is read again and what is missing is merged in. Rows live here, not in Apollo's
+ * cache: thousands of normalized log rows would only cost memory.
  */
 export function useCallLog(projectId: string, filter: LogFilter): CallLog {
   const client = useApolloClient();
@@ -55,6 +63,24 @@ export function useCallLog(projectId: string, filter: LogFilter): CallLog {
     fresh.forEach((row) => state.current.ids.add(row.id));
     setRows((current) => [...fresh, ...current]);
   }, []);
+
+  const live = useLiveStatus();
+
+  const catchUp = useCallback(() => {
+    const s = state.current;
+    if (s.paused) return;
+    const generation = s.generation;
+    client
+      .query({ query: ConsoleWebhookCallsDocument, variables: { projectId, filter: { webhookId, success, trigger }, first: PAGE }, fetchPolicy: 'no-cache' })
+      .then(({ data }) => {
+        if (generation !== s.generation || !data) return;
+        const missing = data.webhookCalls.edges.map((e) => e.node).filter((row) => !s.ids.has(row.id));
+        if (missing.length === 0) return;
+        missing.forEach((row) => s.ids.add(row.id));
+        setRows((current) => [...missing, ...current].sort(newestFirst));
+      })
+      .catch(() => undefined); // the next catch-up or page shows any lasting error
+  }, [client, projectId, webhookId, success, trigger]);
 
   const loadMore = useCallback(() => {
     const s = state.current;
@@ -116,8 +142,21 @@ export function useCallLog(projectId: string, filter: LogFilter): CallLog {
       error: (e: unknown) => setError(e),
     });
     loadMore();
-    return () => subscription.unsubscribe();
-  }, [client, projectId, webhookId, success, trigger, loadMore, addOnTop]);
+    const timer = setTimeout(catchUp, CATCH_UP_MS);
+    return () => {
+      clearTimeout(timer);
+      subscription.unsubscribe();
+    };
+  }, [client, projectId, webhookId, success, trigger, loadMore, addOnTop, catchUp]);
+
+  const wasDown = useRef(false);
+  useEffect(() => {
+    if (live === 'reconnecting') wasDown.current = true;
+    if (live !== 'connected' || !wasDown.current) return;
+    wasDown.current = false;
+    const timer = setTimeout(catchUp, CATCH_UP_MS);
+    return () => clearTimeout(timer);
+  }, [live, catchUp]);
 
   const setPaused = useCallback(
     (next: boolean) => {
@@ -127,9 +166,10 @@ export function useCallLog(projectId: string, filter: LogFilter): CallLog {
         addOnTop(held.current);
         held.current = [];
         setPending(0);
+        catchUp();
       }
     },
-    [addOnTop],
+    [addOnTop, catchUp],
   );
 
   return { rows, hasMore, loading, error, pending, paused, setPaused, loadMore };
