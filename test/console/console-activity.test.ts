@@ -6,6 +6,9 @@ import { codeOf, startTestApi, TestApi } from '../support/api';
 import { ReceivedRequest, Receiver, startReceiver } from '../support/receiver';
 import { launchBrowser, newPage, screenshot, signIn } from './browser';
 
+// Callbacks passed to page.evaluate run in the browser; these are its globals there.
+declare const window: any, document: any, navigator: any, sessionStorage: any;
+
 /**
  * The activity log in Chromium: a document created through the API reaches the open log by
  * itself, its details are the request the receiver got, and the two ways to send it again
@@ -58,7 +61,7 @@ test('a document created through the API appears in the open log within 2 s, wit
   await page.getByRole('status').filter({ hasText: 'Live: new calls appear at the top' }).waitFor();
   await screenshot(page, 'activity-empty');
   await waitFor('the page\u2019s subscription to start on the server', () => subscribers() === 1, 10_000);
-  await page.evaluate(() => ((window as unknown as { marker: string }).marker = 'same page'));
+  await page.evaluate(() => (window.marker = 'same page'));
 
   const started = Date.now();
   const created = await api.op(api.adminToken, 'CreateDocument', { projectId, input: { blueprintId, title: 'Blue mug', fields: { price: 12 } } });
@@ -67,7 +70,7 @@ test('a document created through the API appears in the open log within 2 s, wit
   await row.waitFor({ timeout: LIVE_DEADLINE_MS - (Date.now() - started) });
   const appearedAfterMs = Date.now() - started;
 
-  expect(await page.evaluate(() => (window as unknown as { marker?: string }).marker)).toBe('same page');
+  expect(await page.evaluate(() => window.marker)).toBe('same page');
   const cells = await row.getByRole('cell').allInnerTexts();
   expect(cells.slice(1, 8)).toEqual(['Storefront', 'Document create', 'EVENT', '1', '200', expect.stringMatching(/^\d+ ms$/), 'Succeeded']);
   firstCallId = (await row.getAttribute('data-call-id'))!;
@@ -161,4 +164,4 @@ test('with 5,000 calls loaded, older pages by keyset, the table keeps only the r
   const results = await log().locator('.c-result[role="cell"]').allInnerTexts();
   expect(results.length).toBeGreaterThan(0);
   expect(new Set(results)).toEqual(new Set(['receiver answered 503']));
-});
+}, 120_000);
