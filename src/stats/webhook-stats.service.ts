@@ -3,11 +3,11 @@ import type { AccessService } from '../auth/access.service';
 import type { Actor } from '../auth/actor';
 import { badInput, notFound, requireUuid } from '../common/app-error';
 import { ProjectRole } from '../cms/roles';
-import { BUCKET_MS, bucketStart, StatsBucket, StatsData, summarize } from './stats-buckets';
+import { bucketStart, StatsBucket, StatsData, summarize } from './stats-buckets';
 
 const DAY_MS = 86_400_000;
 
-/** The longest range per bucket size: a month of hours (745 points at most), a quarter of days. */
+/** The longest range per bucket size: a month of hours (745 points at most), a quarter of days (93). */
 export const MAX_RANGE_DAYS: Record<StatsBucket, number> = { [StatsBucket.HOUR]: 31, [StatsBucket.DAY]: 92 };
 
 function isDate(value: unknown): value is Date {
@@ -46,9 +46,10 @@ export function checkRange(from: Date, to: Date, bucket: StatsBucket): void {
   if (!isDate(from)) throw badInput('from', 'must be an ISO-8601 date-time');
   if (!isDate(to)) throw badInput('to', 'must be an ISO-8601 date-time');
   if (to.getTime() <= from.getTime()) throw badInput('to', 'must be after from');
+  // Measured from `from` as given, so "the last 31 days" from any instant is accepted (one bucket more once rounded down).
   const maxDays = MAX_RANGE_DAYS[bucket];
-  if (to.getTime() - bucketStart(from, bucket).getTime() > maxDays * DAY_MS) {
+  if (to.getTime() - from.getTime() > maxDays * DAY_MS) {
     const hint = bucket === StatsBucket.HOUR ? '; use bucket DAY for longer ranges' : '';
-    throw badInput('to', `must be at most ${maxDays} days after from with bucket ${bucket} (${Math.round((maxDays * DAY_MS) / BUCKET_MS[bucket])} buckets)${hint}`);
+    throw badInput('to', `must be at most ${maxDays} days after from with bucket ${bucket}${hint}`);
   }
 }

@@ -131,8 +131,10 @@ test('bad ranges are BAD_USER_INPUT naming the argument', async () => {
   expect((await bad({ from, to: new Date(BASE + 32 * DAY).toISOString() })).message).toMatch(/^to: must be at most 31 days after from with bucket HOUR.*use bucket DAY/);
   expect((await bad({ bucket: 'DAY', from, to: new Date(BASE + 93 * DAY).toISOString() })).message).toMatch(/^to: must be at most 92 days/);
   expect(await bad({ webhookId: 'nope', from, to: new Date(BASE + DAY).toISOString() })).toEqual({ field: 'webhookId', message: 'webhookId: must be a UUID' });
-  // 31 days of hours and 92 days of days are accepted.
+  // 31 days of hours and 92 days of days are accepted, from any instant (one more bucket once rounded down).
   expect(codeOf(await stats(tokens.admin, { from, to: new Date(BASE + 31 * DAY).toISOString() }))).toBe('OK');
+  const offHour = await stats(tokens.admin, { from: new Date(BASE + 1_800_000).toISOString(), to: new Date(BASE + 1_800_000 + 31 * DAY).toISOString() });
+  expect(offHour.data.webhookStats.buckets).toHaveLength(745);
   expect(codeOf(await stats(tokens.admin, { bucket: 'DAY', from, to: new Date(BASE + 92 * DAY).toISOString() }))).toBe('OK');
 });
 
