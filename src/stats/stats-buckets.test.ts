@@ -1,10 +1,10 @@
 import { emptyHistogram, DURATION_BOUNDS_MS } from './duration-histogram';
-import { bucketStart, HourlyRollup, StatsBucket, summarize } from './stats-buckets';
+import { bucketStart, Rollup, StatsBucket, summarize } from './stats-buckets';
 
-function rollup(iso: string, succeeded: number, failed: number, durationMs: number): HourlyRollup {
+function rollup(iso: string, succeeded: number, failed: number, durationMs: number): Rollup {
   const histogram = emptyHistogram();
   histogram[DURATION_BOUNDS_MS.filter((b) => b <= durationMs).length] = succeeded + failed;
-  return { hour: new Date(iso), succeeded, failed, maxDurationMs: durationMs, histogram };
+  return { start: new Date(iso), succeeded, failed, maxDurationMs: durationMs, histogram };
 }
 
 test('buckets start on UTC hours and UTC days', () => {

@@ -8,9 +8,9 @@ export enum StatsBucket {
 
 export const BUCKET_MS: Record<StatsBucket, number> = { [StatsBucket.HOUR]: 3_600_000, [StatsBucket.DAY]: 86_400_000 };
 
-/** One hour of one webhook, as the rollup table stores it. */
-export interface HourlyRollup {
-  hour: Date;
+/** Calls of one webhook in one bucket (or part of one), summed from the hourly rollups. */
+export interface Rollup {
+  start: Date;
   succeeded: number;
   failed: number;
   maxDurationMs: number;
@@ -47,7 +47,7 @@ class Accumulator {
   maxDurationMs = 0;
   histogram = emptyHistogram();
 
-  add(row: HourlyRollup): void {
+  add(row: Rollup): void {
     this.succeeded += row.succeeded;
     this.failed += row.failed;
     this.maxDurationMs = Math.max(this.maxDurationMs, row.maxDurationMs);
@@ -66,16 +66,16 @@ class Accumulator {
 
 /**
  * Every bucket from `from` (rounded down) up to `to` (exclusive), empty ones included, so a
- * chart's x axis needs no gap filling. `rows` are the rollups of hours in that range.
+ * chart's x axis needs no gap filling. `rows` fall in that range, several per bucket or one.
  */
-export function summarize(rows: HourlyRollup[], from: Date, to: Date, bucket: StatsBucket): StatsData {
+export function summarize(rows: Rollup[], from: Date, to: Date, bucket: StatsBucket): StatsData {
   const size = BUCKET_MS[bucket];
   const first = bucketStart(from, bucket).getTime();
   const count = Math.max(0, Math.ceil((to.getTime() - first) / size));
   const perBucket = Array.from({ length: count }, () => new Accumulator());
   const total = new Accumulator();
   for (const row of rows) {
-    const index = Math.floor((row.hour.getTime() - first) / size);
+    const index = Math.floor((row.start.getTime() - first) / size);
     if (index < 0 || index >= count) continue;
     perBucket[index].add(row);
     total.add(row);

@@ -112,6 +112,39 @@ test('a call logged by a real send (the sender\'s one-statement insert) reaches 
   expect(after.data.webhooks.find((w: any) => w.id === hook).lastCall.createdAt).toBe(new Date(BASE + 2 * DAY + 23 * 3_600_000).toISOString());
 });
 
+test('writers logging at once do not wait for each other: the second takes the next slot of the hour', async () => {
+  const hookId = await createWebhook(api, projectId, 'concurrent');
+  const at = new Date(BASE + 5 * DAY + 3_600_000);
+  // The hour's first row exists (only the very first writers of an hour may wait, once, for each other's new row).
+  await insertCalls(api.app.dataSource, [callRow(projectId, hookId, { createdAt: at, durationMs: 10 })]);
+  const first = api.app.dataSource.createQueryRunner();
+  const second = api.app.dataSource.createQueryRunner();
+  await Promise.all([first.connect(), second.connect()]);
+  try {
+    await first.startTransaction();
+    await first.manager.insert('webhook_call', callRow(projectId, hookId, { createdAt: at, durationMs: 10 }));
+    // The first transaction holds its rollup row. A second writer that waited for it would hit the lock timeout.
+    await second.query("SET lock_timeout = '5s'");
+    await second.startTransaction();
+    await second.manager.insert('webhook_call', callRow(projectId, hookId, { createdAt: at, durationMs: 20, success: false }));
+    await second.commitTransaction();
+    await first.commitTransaction();
+  } finally {
+    for (const runner of [first, second]) {
+      if (runner.isTransactionActive) await runner.rollbackTransaction();
+      await runner.query('RESET lock_timeout');
+      await runner.release();
+    }
+  }
+  const slots = await api.app.dataSource.query('SELECT slot, succeeded, failed FROM webhook_call_hourly WHERE webhook_id = $1 ORDER BY slot', [hookId]);
+  expect(slots).toEqual([{ slot: 0, succeeded: 2, failed: 0 }, { slot: 1, succeeded: 0, failed: 1 }]);
+  const result = await api.gql(tokens.admin, STATS, { webhookId: hookId, bucket: 'HOUR', from: at.toISOString(), to: new Date(at.getTime() + 3_600_000).toISOString() });
+  expect(result.data.webhookStats.buckets).toEqual([{ start: at.toISOString(), succeeded: 2, failed: 1, p50DurationMs: 11, p95DurationMs: 20 }]);
+  // A later insert adds to a free slot rather than opening a third.
+  await insertCalls(api.app.dataSource, [callRow(projectId, hookId, { createdAt: at })]);
+  expect((await api.app.dataSource.query('SELECT count(*)::int AS n FROM webhook_call_hourly WHERE webhook_id = $1', [hookId]))[0].n).toBe(2);
+});
+
 test('the log is ADMIN and up: an EDITOR is FORBIDDEN, a non-member and a missing id NOT_FOUND, no token UNAUTHENTICATED', async () => {
   const range = { from: new Date(BASE).toISOString(), to: new Date(BASE + DAY).toISOString() };
   expect(codeOf(await stats(tokens.editor, range))).toBe('FORBIDDEN');
