@@ -1,9 +1,11 @@
 import 'reflect-metadata';
 import { burst } from './burst';
+import { consoleTiming } from './console';
 import { listen } from './listen';
 import { logPages } from './log-pages';
 import { queryLoad } from './query-load';
 import { type Benchmark, type DatabaseServer, loadLine, startDatabaseServer } from './support';
+import { webhookStats } from './webhook-stats';
 import { wsFlood } from './ws-flood';
 
 /**
@@ -11,7 +13,7 @@ import { wsFlood } from './ws-flood';
  * Options are `--name=value` flags or BENCH_* variables (see bench/README.md).
  * Benchmarks are run on purpose, never from the test suite: they take minutes and load the machine.
  */
-const BENCHMARKS: Benchmark[] = [burst, logPages, queryLoad, wsFlood, listen];
+const BENCHMARKS: Benchmark[] = [burst, logPages, queryLoad, wsFlood, listen, webhookStats, consoleTiming];
 
 const log = (line: string) => console.log(line);
 
@@ -20,6 +22,7 @@ function usage(): string {
     'usage: node dist/bench/run.js [name ...] [--saves=N] [--save-concurrency=N] [--endpoint-concurrency=N] [--idle-saves=N]',
     '                              [--log-rows=N] [--depth=N] [--reps=N] [--listen-saves=N] [--stall-ms=N]',
     '                              [--load-seconds=N] [--load-log-rows=N] [--flood-clients=N] [--flood-mb=N]',
+    '                              [--stats-rows=N] [--stats-webhooks=N] [--console-loads=N] [--console-calls=N]',
     ...BENCHMARKS.map((b) => `  ${b.name.padEnd(10)} ${b.description}`),
   ].join('\n');
 }
