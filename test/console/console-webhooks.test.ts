@@ -99,7 +99,6 @@ test('create a webhook through the form: it is saved as entered and listed in th
     const row = table.getByRole('row').filter({ hasText: 'Search index' });
     await row.waitFor();
     await expect(row.innerText()).resolves.toMatch(/PUT[\s\S]*Document create, Document update[\s\S]*Enabled[\s\S]*0 succeeded\s+0 failed[\s\S]*No calls yet/);
-    await screenshot(page, 'webhooks');
     // A click on the row opens the webhook.
     await row.getByRole('cell').first().click();
     await page.getByRole('heading', { name: 'Search index' }).waitFor();
@@ -196,6 +195,8 @@ test('health charts render for a webhook with calls: per hour over 24 hours, per
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Webhooks' }).click();
     const sparkline = page.getByRole('img', { name: 'Charted: calls per day over 30 days, 7 in all' }).locator('canvas');
     await expect(sparkline.evaluate(greenPixels)).resolves.toBeGreaterThan(5);
+    await page.getByRole('table', { name: 'Webhooks' }).getByRole('row').filter({ hasText: 'Charted' }).getByText(/^(just now|\d+ min ago) 200 OK$/).waitFor();
+    await screenshot(page, 'webhooks');
   } finally {
     await context.close();
   }
