@@ -4,7 +4,7 @@ import type { Browser, Page } from 'playwright-core';
 import { callRow, createProject, insertCalls, waitFor } from '../activity/helpers';
 import { codeOf, startTestApi, TestApi } from '../support/api';
 import { ReceivedRequest, Receiver, startReceiver } from '../support/receiver';
-import { launchBrowser, newPage, screenshot, signIn } from './browser';
+import { collectPageErrors, launchBrowser, newPage, screenshot, signIn } from './browser';
 
 // Callbacks passed to page.evaluate run in the browser; these are its globals there.
 declare const window: any, document: any, navigator: any, sessionStorage: any;
@@ -25,6 +25,7 @@ let webhookId: string;
 let page: Page;
 let closePage: () => Promise<void>;
 let firstCallId: string;
+let pageErrors: string[];
 
 const LIVE_DEADLINE_MS = 2000;
 
@@ -41,6 +42,7 @@ beforeAll(async () => {
   webhookId = webhook.data.createWebhook.id;
   const opened = await newPage(browser, baseUrl);
   page = opened.page;
+  pageErrors = collectPageErrors(page);
   closePage = () => opened.context.close();
 }, 60_000);
 
@@ -164,4 +166,6 @@ test('with 5,000 calls loaded, older pages by keyset, the table keeps only the r
   const results = await log().locator('.c-result[role="cell"]').allInnerTexts();
   expect(results.length).toBeGreaterThan(0);
   expect(new Set(results)).toEqual(new Set(['receiver answered 503']));
+  // Every screen of this file ran under the Content-Security-Policy without a refusal or a script error.
+  expect(pageErrors).toEqual([]);
 }, 120_000);

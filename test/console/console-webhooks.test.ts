@@ -177,6 +177,7 @@ test('health charts render for a webhook with calls: per hour over 24 hours, per
   await insertCalls(api.app.dataSource, [1, 2, 5, 9].map((days) => callRow(projectId, hookId, { createdAt: new Date(Date.now() - days * 86_400_000), success: days !== 5, durationMs: 40 * days })));
 
   const { context, page } = await newPage(browser, baseUrl);
+  const errors = collectPageErrors(page);
   try {
     await signIn(page, api.adminToken, `/projects/${projectId}/webhooks/${hookId}`);
     const hours = page.getByRole('region', { name: 'Last 24 hours' });
@@ -197,6 +198,8 @@ test('health charts render for a webhook with calls: per hour over 24 hours, per
     await expect(sparkline.evaluate(greenPixels)).resolves.toBeGreaterThan(5);
     await page.getByRole('table', { name: 'Webhooks' }).getByRole('row').filter({ hasText: 'Charted' }).getByText(/^(just now|\d+ min ago) 200 OK$/).waitFor();
     await screenshot(page, 'webhooks');
+    // Charts and sparklines drew under the Content-Security-Policy: a refused style or script would be logged here.
+    expect(errors).toEqual([]);
   } finally {
     await context.close();
   }
