@@ -11,7 +11,7 @@ const esmOnly = [
 /** @type {import('jest').Config} */
 module.exports = {
   testEnvironment: 'node',
-  roots: ['<rootDir>/src', '<rootDir>/test', '<rootDir>/sdk', '<rootDir>/examples'].filter((p) =>
+  roots: ['<rootDir>/src', '<rootDir>/test', '<rootDir>/sdk', '<rootDir>/examples', '<rootDir>/console'].filter((p) =>
     require('fs').existsSync(p.replace('<rootDir>', __dirname)),
   ),
   testMatch: ['**/*.test.ts'],

@@ -3,6 +3,7 @@ import { backlog } from './backlog';
 import { burst } from './burst';
 import { ceiling } from './ceiling';
 import { fanout } from './fanout';
+import { consoleTiming } from './console';
 import { isolation } from './isolation';
 import { listen } from './listen';
 import { logPages } from './log-pages';
@@ -12,6 +13,7 @@ import { saveCost } from './save-cost';
 import { steady } from './steady';
 import { type Benchmark, type DatabaseServer, loadLine, QUICK, startDatabaseServer } from './support';
 import { workers } from './workers';
+import { webhookStats } from './webhook-stats';
 import { wsFlood } from './ws-flood';
 
 /**
@@ -20,14 +22,14 @@ import { wsFlood } from './ws-flood';
  * Options are `--name=value` flags or BENCH_* variables (see bench/README.md).
  * Benchmarks are run on purpose, never from the test suite: they take minutes and load the machine.
  */
-const BENCHMARKS: Benchmark[] = [ceiling, steady, backlog, fanout, isolation, saveCost, workers, pgboss, burst, logPages, queryLoad, wsFlood, listen];
+const BENCHMARKS: Benchmark[] = [ceiling, steady, backlog, fanout, isolation, saveCost, workers, pgboss, burst, logPages, queryLoad, wsFlood, listen, webhookStats, consoleTiming];
 
 const log = (line: string) => console.log(line);
 
 function usage(): string {
   return [
     'usage: node dist/bench/run.js [name ...] [--quick] [--stall-ms=N] (options and their defaults: bench/README.md)',
-    ...BENCHMARKS.map((b) => `  ${b.name.padEnd(11)} ${b.description}`),
+    ...BENCHMARKS.map((b) => `  ${b.name.padEnd(13)} ${b.description}`),
   ].join('\n');
 }
 

@@ -87,6 +87,7 @@ export async function startApp(config: Config, log: (line: string) => void = con
       limits: { graphql: config.graphqlLimits, websocket: config.websocket },
     });
     log(`GraphQL on http://localhost:${http.port}/graphql (subscriptions: ws on the same path), health on /healthz`);
+    log(`console on http://localhost:${http.port}/`);
   }
 
   let worker: DeliveryWorker | undefined;

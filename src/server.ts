@@ -8,6 +8,7 @@ import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import type { Session } from './auth/access-watch';
 import { bearerToken } from './auth/tokens';
+import { mountConsole } from './console/static';
 import type { QueryLimits, WebSocketLimits } from './config/config';
 import { isDatabaseUnavailable } from './db/errors';
 import type { GraphQLContext } from './graphql/context';
@@ -123,6 +124,7 @@ export async function startHttpServer(options: {
       }),
     }),
   );
+  mountConsole(app);
   app.use(httpErrorHandler(log));
 
   await new Promise<void>((resolve) => server.listen(options.port, options.host ?? '0.0.0.0', resolve));

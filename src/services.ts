@@ -11,6 +11,7 @@ import { WebhookCall } from './webhook-calls/webhook-call.entity';
 import { CHANNELS } from './db/names';
 import { EventFeed } from './events/event-feed';
 import { WebhookEventService } from './events/webhook-event.service';
+import { WebhookStatsService } from './stats/webhook-stats.service';
 import { WebhookService } from './webhooks/webhook.service';
 import { WebhookSendService } from './delivery/send.service';
 import type { HttpSender } from './delivery/http-sender';
@@ -45,6 +46,7 @@ export function createServices(dataSource: DataSource, delivery: { sender: HttpS
     webhooks,
     webhookCallPubSub,
     webhookCalls,
+    stats: new WebhookStatsService(dataSource, access),
     eventFeed,
     webhookEvents: new WebhookEventService(dataSource, access, eventFeed, accessWatch),
     sends: new WebhookSendService(dataSource, webhooks, webhookCalls, delivery.sender, delivery.webhookConfig, delivery.writer),

@@ -1,11 +1,21 @@
 import DataLoader from 'dataloader';
 import { DataSource, In } from 'typeorm';
 import { Blueprint } from '../cms/blueprint.entity';
+import type { ProjectRole } from '../cms/roles';
 import { notFound } from '../common/app-error';
 
 export interface CallStats {
   succeeded: number;
   failed: number;
+}
+
+export interface LastCall {
+  id: string;
+  createdAt: Date;
+  success: boolean;
+  responseStatusCode: number | null;
+  error: string | null;
+  durationMs: number;
 }
 
 /**
@@ -35,6 +45,35 @@ export function createLoaders(dataSource: DataSource, options: { cache: boolean 
         );
         const byId = new Map(rows.map((r) => [r.webhook_id, { succeeded: Number(r.succeeded), failed: Number(r.failed) }]));
         return webhookIds.map((id) => byId.get(id) ?? { succeeded: 0, failed: 0 });
+      },
+      { cache: options.cache },
+    ),
+    /** The newest call of each webhook: one backward index step per webhook (webhook_call_webhook_page_idx). */
+    lastCall: new DataLoader<string, LastCall | null>(
+      async (webhookIds) => {
+        const rows: Array<{ webhook_id: string; id: string; created_at: Date; success: boolean; response_status_code: number | null; error: string | null; duration_ms: number }> =
+          await dataSource.query(
+            `SELECT w.id AS webhook_id, c.* FROM unnest($1::uuid[]) AS w(id)
+               CROSS JOIN LATERAL (SELECT id, created_at, success, response_status_code, error, duration_ms FROM webhook_call
+                                    WHERE webhook_id = w.id ORDER BY created_at DESC, id DESC LIMIT 1) c`,
+            [[...webhookIds]],
+          );
+        const byId = new Map(rows.map((r) => [r.webhook_id, { id: r.id, createdAt: r.created_at, success: r.success, responseStatusCode: r.response_status_code, error: r.error, durationMs: r.duration_ms }]));
+        return webhookIds.map((id) => byId.get(id) ?? null);
+      },
+      { cache: options.cache },
+    ),
+    /** Roles by `${userId}:${projectId}`; null where the user is not a member. */
+    memberRole: new DataLoader<string, ProjectRole | null>(
+      async (keys) => {
+        const pairs = keys.map((key) => key.split(':'));
+        const rows: Array<{ user_id: string; project_id: string; role: ProjectRole }> = await dataSource.query(
+          `SELECT m.user_id, m.project_id, m.role FROM project_member m
+             JOIN unnest($1::uuid[], $2::uuid[]) AS k(user_id, project_id) USING (user_id, project_id)`,
+          [pairs.map((p) => p[0]), pairs.map((p) => p[1])],
+        );
+        const byKey = new Map(rows.map((r) => [`${r.user_id}:${r.project_id}`, r.role]));
+        return keys.map((key) => byKey.get(key) ?? null);
       },
       { cache: options.cache },
     ),

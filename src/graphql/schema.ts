@@ -4,14 +4,17 @@ import { buildSchemaSync } from 'type-graphql';
 import { WebhookCallConnectionResolver, WebhookCallResolver } from '../webhook-calls/webhook-call.resolver';
 import { IdentityResolver } from '../auth/identity.resolver';
 import { BlueprintResolver, DocumentResolver, ProjectResolver } from '../cms/cms.resolver';
+import { ProjectRoleResolver } from '../cms/project-role.resolver';
 import { WebhookEventResolver } from '../events/webhook-event.resolver';
+import { WebhookHealthResolver, WebhookStatsResolver } from '../stats/webhook-stats.resolver';
 import { WebhookResolver } from '../webhooks/webhook.resolver';
 import { WebhookSendResolver } from '../webhooks/webhook-send.resolver';
 import './enums';
 import { guardArgumentText } from './input-guard';
 import { DateTimeScalar } from './scalars';
 
-export const RESOLVERS = [IdentityResolver, ProjectResolver, BlueprintResolver, DocumentResolver, WebhookResolver, WebhookCallResolver, WebhookCallConnectionResolver, WebhookSendResolver, WebhookEventResolver] as const;
+export const RESOLVERS = [IdentityResolver, ProjectResolver, BlueprintResolver, DocumentResolver, WebhookResolver, WebhookCallResolver, WebhookCallConnectionResolver, WebhookSendResolver, WebhookEventResolver,
+  ProjectRoleResolver, WebhookStatsResolver, WebhookHealthResolver] as const;
 
 /**
  * type-graphql refuses to build a schema with subscriptions but no pubSub. The app passes the
