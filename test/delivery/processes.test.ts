@@ -41,21 +41,22 @@ async function startWorker(extra?: Record<string, string>): Promise<ServerProces
   return child;
 }
 
-async function createWebhook(url: string): Promise<string> {
-  const result = await api.op(api.adminToken, 'CreateWebhook', { projectId, input: { name: `w-${crypto.randomUUID()}`, url, triggers: ['DOCUMENT_CREATE'] } });
+async function createWebhook(url: string, blueprintIds?: string[]): Promise<string> {
+  const input = { name: `w-${crypto.randomUUID()}`, url, triggers: ['DOCUMENT_CREATE'], ...(blueprintIds ? { blueprintIds } : {}) };
+  const result = await api.op(api.adminToken, 'CreateWebhook', { projectId, input });
   if (result.errors) throw new Error(JSON.stringify(result.errors));
   return result.data.createWebhook.id;
 }
 
-/** Saves `count` documents, `concurrency` at a time, each in its own transaction. */
-async function burst(count: number, concurrency = 8): Promise<string[]> {
+/** Saves `count` documents of `blueprint`, `concurrency` at a time, each in its own transaction. */
+async function burst(count: number, concurrency = 8, blueprint = blueprintId): Promise<string[]> {
   const ids: string[] = [];
   let next = 0;
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
       while (next < count) {
         next += 1;
-        const doc = await api.app.services.documents.create(actor, projectId, { blueprintId, title: `d${next}` });
+        const doc = await api.app.services.documents.create(actor, projectId, { blueprintId: blueprint, title: `d${next}` });
         ids.push(doc.id);
       }
     }),
@@ -171,11 +172,15 @@ describe('worker processes', () => {
 
   test('ROLE=all runs the worker on its own thread: it delivers, shows as its own pool, and stops with the process', async () => {
     receiver = await startReceiver();
-    webhookId = await createWebhook(receiver.url);
+    // A blueprint of its own: events the SIGTERM test left in the outbox are fanned out when
+    // this worker starts, to every enabled webhook they match, and are not this test's.
+    const blueprint = await api.op(TOKEN, 'CreateBlueprint', { projectId, input: { name: 'Thread' } });
+    const threadBlueprintId = blueprint.data.createBlueprint.id as string;
+    webhookId = await createWebhook(receiver.url, [threadBlueprintId]);
     const server = spawnServer(workerEnv({ ROLE: 'all', PORT: '0' }));
     children.push(server);
     await server.waitFor(/delivery worker \S+ running on its own thread/);
-    const ids = await burst(20, 4);
+    const ids = await burst(20, 4, threadBlueprintId);
     await receiver.waitUntil('every event delivered', (r) => new Set(r.map(documentIdOf)).size >= ids.length, 30_000);
     expect(new Set(receiver.requests.map(documentIdOf))).toEqual(new Set(ids));
     const pools = await db.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'cms-webhooks-worker' AND datname = current_database()`);
