@@ -1,11 +1,10 @@
 import crypto from 'node:crypto';
 import { OperationTypeNode } from 'graphql';
-import { createClient } from 'graphql-ws';
-import WebSocket from 'ws';
-import { callRow, insertCalls, waitFor, within } from '../webhook-calls/helpers';
-import { codeOf, contractDocument, createUserWithToken, GqlResult, startTestApi, TestApi } from '../support/api';
+import { codeOf, contractDocument, createUserWithToken, GqlResult, startTestApi, TestApi, wsClient } from '../support/api';
+import { callRow, insertCalls } from '../support/fixtures';
 import { Operation, readOperations } from '../support/operations';
 import { createToken, TOKEN_OPERATIONS } from '../support/tokens';
+import { waitUntil, within } from '../support/wait';
 
 /**
  * The authorization matrix of contract/README.md "Roles and errors", generated from
@@ -266,12 +265,7 @@ test('every operation of the contract has a line in NEEDS and its variables, and
 
 /** The first message of the subscription: its error code, or OK once a call logged in the target project arrives. */
 async function subscribeOnce(op: Operation, token: string | null, variables: Vars, fx: Fixtures, allowed: boolean): Promise<Code | string> {
-  const client = createClient({
-    url: api.url.replace(/^http/, 'ws'),
-    webSocketImpl: WebSocket,
-    connectionParams: token ? { authorization: `Bearer ${token}` } : {},
-    retryAttempts: 0,
-  });
+  const client = wsClient(api, token);
   try {
     const stream = client.iterate<any>({ query: op.text, variables });
     const first = stream.next().then(
@@ -280,13 +274,13 @@ async function subscribeOnce(op: Operation, token: string | null, variables: Var
         Array.isArray(failure) ? failure[0]?.extensions?.code : failure.code === 4401 ? 'UNAUTHENTICATED' : `closed ${failure.code}`,
     );
     if (!allowed) return await within('the first message', first);
-    await waitFor('the subscription to start', () => api.app.services.webhookCallPubSub.subscriberCount() === 1);
+    await waitUntil('the subscription to start', () => api.app.services.webhookCallPubSub.subscriberCount() === 1);
     const row = callRow(fx.projectId, fx.webhookId);
     await insertCalls(api.app.dataSource, [row]);
     return (await within('the logged call', first)) === row.id ? 'OK' : 'a different call';
   } finally {
     await client.dispose();
-    await waitFor('the subscription to end', () => api.app.services.webhookCallPubSub.subscriberCount() === 0);
+    await waitUntil('the subscription to end', () => api.app.services.webhookCallPubSub.subscriberCount() === 0);
   }
 }
 

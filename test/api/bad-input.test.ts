@@ -1,8 +1,6 @@
-import { createClient } from 'graphql-ws';
-import WebSocket from 'ws';
 import { OPERATIONS } from '../../sdk/operations';
 import { MIN_STORABLE_TIMESTAMP_MS } from '../../src/common/timestamps';
-import { codeOf, createUserWithToken, GqlResult, startTestApi, TestApi } from '../support/api';
+import { codeOf, createUserWithToken, GqlResult, startTestApi, TestApi, wsClient } from '../support/api';
 
 /**
  * The inputs that once answered INTERNAL_SERVER_ERROR, each named: text PostgreSQL cannot
@@ -99,7 +97,7 @@ describe('text PostgreSQL cannot store', () => {
 
   test('a subscription argument over WebSocket is refused the same way', async () => {
     const { token } = await createUserWithToken(api, 'ws-admin@example.com', projectId, 'ADMIN');
-    const client = createClient({ url: api.url.replace(/^http/, 'ws'), webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${token}` }, retryAttempts: 0 });
+    const client = wsClient(api, token);
     try {
       const stream = client.iterate({ query: OPERATIONS.WebhookCallLogged, variables: { projectId, webhookId: 'a\u0000' } });
       const first = await stream.next();

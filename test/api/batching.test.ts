@@ -1,7 +1,6 @@
 import type { Logger } from 'typeorm';
-import { createProject, createWebhook } from '../webhook-calls/helpers';
-import { waitUntil } from '../delivery/helpers';
-import { codeOf, createUserWithToken, startTestApi, TestApi } from '../support/api';
+import { codeOf, createProject, createUserWithToken, createWebhook, startTestApi, TestApi } from '../support/api';
+import { waitUntil } from '../support/wait';
 
 /**
  * Per-row relations are loaded in batches: the number of SQL statements a page costs does not

@@ -4,8 +4,7 @@ import { loadConfig } from '../../src/config/config';
 import { isValidCidr } from '../../src/delivery/ssrf';
 import { buildAppSchema } from '../../src/graphql/schema';
 import { queryCost } from '../../src/graphql/query-limits';
-import { createProject } from '../webhook-calls/helpers';
-import { codeOf, createUserWithToken, GqlResult, startTestApi, TestApi } from '../support/api';
+import { codeOf, createProject, createUserWithToken, GqlResult, startTestApi, TestApi } from '../support/api';
 
 /**
  * The limits suite: the attacks of issue 8 replayed against a real server. (1) a VIEWER's query

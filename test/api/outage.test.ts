@@ -4,7 +4,7 @@ import { startTestApi, TestApi } from '../support/api';
 import { createTestDatabase } from '../support/database';
 import { startReceiver, Receiver } from '../support/receiver';
 import { startTcpProxy, TcpProxy } from '../support/tcp-proxy';
-import { waitUntil } from '../delivery/helpers';
+import { waitUntil } from '../support/wait';
 
 /**
  * PostgreSQL going away under a running server, as an outage does: the app reaches the
@@ -23,7 +23,7 @@ beforeAll(async () => {
   direct = db.dataSource;
   const target = new URL(db.url);
   proxy = await startTcpProxy(target.hostname, Number(target.port));
-  receiver = await startReceiver((_request, res) => held.push(() => res.writeHead(200, { 'content-type': 'text/plain' }).end('ok')));
+  receiver = await startReceiver(() => new Promise((resolve) => held.push(() => resolve({ status: 200, headers: { 'content-type': 'text/plain' }, body: 'ok' }))));
   api = await startTestApi({ WEBHOOK_POLL_INTERVAL_MS: '100' }, proxy.proxied(db.url), (line) => logs.push(line));
 }, 60_000);
 
@@ -78,7 +78,7 @@ describe('PostgreSQL unavailable', () => {
     await api.op(api.adminToken, 'CreateBlueprint', { projectId, input: { name: 'Post' } });
 
     // The receiver holds the request; the database goes away while it does.
-    await receiver.waitUntil((r) => r.length === 1 && held.length === 1, 10_000, 'the attempt in flight');
+    await receiver.waitUntil('the attempt in flight', (r) => r.length === 1 && held.length === 1, 10_000);
     proxy.cut();
     held.shift()!();
     await waitUntil('the worker noticed it could not record the attempt', () => logs.some((l) => /kept in memory/.test(l)), 10_000);
@@ -105,7 +105,7 @@ describe('PostgreSQL unavailable', () => {
     const before = receiver.requests.length;
 
     const sending = api.op(api.adminToken, 'TestWebhook', { id: webhookId });
-    await receiver.waitUntil((r) => r.length === before + 1 && held.length === 1, 10_000, 'the test send in flight');
+    await receiver.waitUntil('the test send in flight', (r) => r.length === before + 1 && held.length === 1, 10_000);
     proxy.cut();
     held.shift()!();
     const answer = await sending;

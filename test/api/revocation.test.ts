@@ -1,11 +1,11 @@
 import { performance } from 'node:perf_hooks';
 import { Client as PgClient } from 'pg';
-import { Client, createClient } from 'graphql-ws';
-import WebSocket from 'ws';
+import { Client } from 'graphql-ws';
 import { OPERATIONS } from '../../sdk/operations';
-import { callRow, createProject, createWebhook, insertCalls, waitFor, within } from '../webhook-calls/helpers';
-import { codeOf, createUserWithToken, startTestApi, TestApi } from '../support/api';
+import { codeOf, createProject, createUserWithToken, createWebhook, startTestApi, TestApi, wsClient } from '../support/api';
+import { callRow, insertCalls } from '../support/fixtures';
 import { createToken, revoke } from '../support/tokens';
+import { waitUntil, within } from '../support/wait';
 
 /**
  * Open subscriptions end soon after losing access, pushed by PostgreSQL NOTIFY (no polling):
@@ -37,12 +37,7 @@ interface Watched {
 }
 
 function watch(target: TestApi, token: string, variables: { projectId: string }): Watched {
-  const client = createClient({
-    url: target.url.replace(/^http/, 'ws'),
-    webSocketImpl: WebSocket,
-    connectionParams: { authorization: `Bearer ${token}` },
-    retryAttempts: 0,
-  });
+  const client = wsClient(target, token);
   clients.push(client);
   const stream = client.iterate({ query: OPERATIONS.WebhookCallLogged, operationName: 'WebhookCallLogged', variables });
   const ended = stream.next().then(
@@ -92,7 +87,7 @@ beforeAll(async () => {
 
 afterEach(async () => {
   await Promise.all(clients.splice(0).map((c) => c.dispose()));
-  await waitFor('every subscriber to be gone', () => subscribers(api) === 0 && subscribers(second) === 0);
+  await waitUntil('every subscriber to be gone', () => subscribers(api) === 0 && subscribers(second) === 0);
 });
 
 afterAll(async () => {
@@ -105,7 +100,7 @@ test('a revoked token: the connection closes with 4401 on another process, and H
   const bystander = await createUserWithToken(api, 'bystander@revocation.test', projectId, 'ADMIN');
   const revoked = watch(second, member.token, { projectId });
   const untouched = watch(second, bystander.token, { projectId });
-  await waitFor('both subscriptions', () => subscribers(second) === 2);
+  await waitUntil('both subscriptions', () => subscribers(second) === 2);
   const [{ id }] = await api.app.dataSource.query(`SELECT id FROM api_token WHERE user_id = $1`, [member.id]);
 
   const ending = await endsAfter(revoked, async () => expect(codeOf(await revoke(api, member.token, id))).toBe('OK'));
@@ -121,7 +116,7 @@ test('another token of the same user keeps its subscription', async () => {
   const spare = await createToken(api, member.id);
   const revoked = watch(api, spare.token, { projectId });
   const kept = watch(api, member.token, { projectId });
-  await waitFor('both subscriptions', () => subscribers(api) === 2);
+  await waitUntil('both subscriptions', () => subscribers(api) === 2);
   const ending = await endsAfter(revoked, () => revoke(api, api.adminToken, spare.id));
   expect(ending).toMatchObject({ how: 'closed', code: 4401 });
   await stillLive(kept);
@@ -132,7 +127,7 @@ test('a user deleted in the database (as with psql): 4401, and HTTP refuses the 
   const bystander = await createUserWithToken(api, 'bystander2@revocation.test', projectId, 'ADMIN');
   const deleted = watch(api, member.token, { projectId });
   const untouched = watch(api, bystander.token, { projectId });
-  await waitFor('both subscriptions', () => subscribers(api) === 2);
+  await waitUntil('both subscriptions', () => subscribers(api) === 2);
 
   const ending = await endsAfter(deleted, () => asPsql('DELETE FROM app_user WHERE id = $1', [member.id]));
   expect(ending).toMatchObject({ how: 'closed', code: 4401, reason: expect.stringMatching(/^UNAUTHENTICATED/) });
@@ -146,7 +141,7 @@ test('a removed member: the stream ends with NOT_FOUND; the connection and token
   const bystander = await createUserWithToken(api, 'bystander3@revocation.test', projectId, 'ADMIN');
   const removed = watch(second, member.token, { projectId });
   const untouched = watch(second, bystander.token, { projectId });
-  await waitFor('both subscriptions', () => subscribers(second) === 2);
+  await waitUntil('both subscriptions', () => subscribers(second) === 2);
 
   const ending = await endsAfter(removed, async () =>
     expect(codeOf(await api.op(api.adminToken, 'DeassignProjectMember', { projectId, userId: member.id }))).toBe('OK'),
@@ -161,7 +156,7 @@ test('a removed member: the stream ends with NOT_FOUND; the connection and token
 test('a demoted member: the stream ends with FORBIDDEN', async () => {
   const member = await createUserWithToken(api, 'demoted@revocation.test', projectId, 'ADMIN');
   const demoted = watch(api, member.token, { projectId });
-  await waitFor('the subscription', () => subscribers(api) === 1);
+  await waitUntil('the subscription', () => subscribers(api) === 1);
 
   const ending = await endsAfter(demoted, async () =>
     expect(codeOf(await api.op(api.adminToken, 'AssignProjectMember', { projectId, userId: member.id, role: 'EDITOR' }))).toBe('OK'),
@@ -174,7 +169,7 @@ test('a demoted member: the stream ends with FORBIDDEN', async () => {
 test('a call committed with the demotion never reaches the demoted member', async () => {
   const member = await createUserWithToken(api, 'same-commit@revocation.test', projectId, 'ADMIN');
   const stream = watch(api, member.token, { projectId });
-  await waitFor('the subscription', () => subscribers(api) === 1);
+  await waitUntil('the subscription', () => subscribers(api) === 1);
   await api.app.dataSource.transaction(async (m) => {
     await m.query(`UPDATE project_member SET role = 'VIEWER' WHERE project_id = $1 AND user_id = $2`, [projectId, member.id]);
     await insertCalls(m, [callRow(projectId, hook)]);
@@ -186,7 +181,7 @@ test('a promotion or a change elsewhere ends nothing', async () => {
   const member = await createUserWithToken(api, 'promoted@revocation.test', projectId, 'ADMIN');
   const other = await createUserWithToken(api, 'other@revocation.test', projectId, 'VIEWER');
   const promoted = watch(api, member.token, { projectId });
-  await waitFor('the subscription', () => subscribers(api) === 1);
+  await waitUntil('the subscription', () => subscribers(api) === 1);
   expect(codeOf(await api.op(api.adminToken, 'AssignProjectMember', { projectId, userId: member.id, role: 'OWNER' }))).toBe('OK');
   expect(codeOf(await api.op(api.adminToken, 'DeassignProjectMember', { projectId, userId: other.id }))).toBe('OK');
   await stillLive(promoted);
@@ -196,7 +191,7 @@ test('a super-admin demoted in the database loses the streams of projects they a
   const root = await createUserWithToken(api, 'root@revocation.test');
   await api.app.dataSource.query(`UPDATE app_user SET is_super_admin = true WHERE id = $1`, [root.id]);
   const stream = watch(api, root.token, { projectId });
-  await waitFor('the subscription', () => subscribers(api) === 1);
+  await waitUntil('the subscription', () => subscribers(api) === 1);
   const ending = await endsAfter(stream, () => asPsql('UPDATE app_user SET is_super_admin = false WHERE id = $1', [root.id]));
   expect(ending).toMatchObject({ how: 'error', code: 'NOT_FOUND' });
   expect(ending.ms).toBeLessThan(LIMIT_MS);
@@ -226,7 +221,7 @@ test('changes committed while the LISTEN connection is down are caught when it c
       const removed = await createUserWithToken(api, `missed-member-${attempt}@revocation.test`, projectId, 'ADMIN');
       const tokenStream = watch(api, revoked.token, { projectId });
       const memberStream = watch(api, removed.token, { projectId });
-      await waitFor('both subscriptions', () => subscribers(api) === 2);
+      await waitUntil('both subscriptions', () => subscribers(api) === 2);
       const reconnects = api.app.services.webhookCallPubSub.stats().reconnects;
       const received = watchStats().notifications;
       heard = 0;
@@ -239,10 +234,10 @@ test('changes committed while the LISTEN connection is down are caught when it c
         await m.query(`UPDATE api_token SET revoked_at = now() WHERE user_id = $1`, [revoked.id]);
         await m.query(`DELETE FROM project_member WHERE project_id = $1 AND user_id = $2`, [projectId, removed.id]);
       });
-      await waitFor('the witness to hear both changes', () => heard === 2);
+      await waitUntil('the witness to hear both changes', () => heard === 2);
       // When the process missed the notification, only the reconnect's re-check can end them.
       const [tokenEnding, memberEnding] = await within('both subscriptions to end', Promise.all([tokenStream.ended, memberStream.ended]), 5000);
-      await waitFor('the LISTEN connection to be back', () => api.app.services.webhookCallPubSub.stats().reconnects > reconnects);
+      await waitUntil('the LISTEN connection to be back', () => api.app.services.webhookCallPubSub.stats().reconnects > reconnects);
 
       if (watchStats().notifications !== received) {
         expect(attempt).toBeLessThan(10); // the notification kept getting through: nothing proven, say so
@@ -261,7 +256,7 @@ test('changes committed while the LISTEN connection is down are caught when it c
 test('a bootstrap token replaced by a restart: its subscriptions on the running processes close with 4401', async () => {
   const onFirst = watch(api, api.adminToken, { projectId });
   const onSecond = watch(second, api.adminToken, { projectId });
-  await waitFor('both subscriptions', () => subscribers(api) === 1 && subscribers(second) === 1);
+  await waitUntil('both subscriptions', () => subscribers(api) === 1 && subscribers(second) === 1);
   const replacement = `test-admin-replaced-${crypto.randomUUID()}`;
   let restarted: TestApi | undefined;
   try {

@@ -2,8 +2,8 @@ import crypto from 'node:crypto';
 import { Client } from 'pg';
 import { startApp } from '../../src/app';
 import { withDatabase } from '../../src/db/data-source';
+import { testConfig } from '../support/config';
 import { serverUrl } from '../support/database';
-import { testConfig } from '../support/api';
 
 /**
  * Several processes may start at once on one empty database (a deployment of N replicas):

@@ -1,9 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Webhook } from 'standardwebhooks';
-import { createProject } from '../webhook-calls/helpers';
-import { codeOf, GqlResult, startTestApi, TestApi } from '../support/api';
-import { ReceivedRequest, Receiver, startReceiver } from '../support/receiver';
+import { createProject, ok, startTestApi, TestApi } from '../support/api';
+import { ReceivedRequest, Receiver, ReceiverOptions, ReplyFunction, startReceiver } from '../support/receiver';
+import { waitUntil } from '../support/wait';
 import { cliEnv, CliProcess, freePort, spawnCli, tempHome } from './helpers';
 
 /**
@@ -23,22 +23,17 @@ const receivers: Receiver[] = [];
 
 type Line = { eventId: string; trigger: string; documentId?: string; status?: number; error?: string; durationMs: number };
 
-function ok<T = any>(result: GqlResult<T>, what: string): T {
-  if (codeOf(result) !== 'OK') throw new Error(`${what} failed: ${JSON.stringify(result.errors)}`);
-  return result.data as T;
-}
-
 const startListenServer = () => startTestApi({ BOOTSTRAP_ADMIN_TOKEN: writer.adminToken, PORT: String(listenPort), ROLE: 'api' }, writer.databaseUrl);
 
-async function receiver(respond?: Parameters<typeof startReceiver>[0], port?: number): Promise<Receiver> {
-  const started = await startReceiver(respond ?? ((_r, res) => res.writeHead(204).end()), port);
+async function receiver(reply?: ReplyFunction, options?: ReceiverOptions): Promise<Receiver> {
+  const started = await startReceiver(reply, options);
   receivers.push(started);
   return started;
 }
 
 /** The receiver's wait, failing with what listen printed: that says where an event stopped. */
 async function received(local: Receiver, cli: CliProcess, count: number, what: string): Promise<void> {
-  await local.waitUntil((r) => r.length >= count, 20_000, what).catch((error: Error) => {
+  await local.waitUntil(what, (r) => r.length >= count, 20_000).catch((error: Error) => {
     throw new Error(`${error.message}\nlisten's stderr:\n${cli.stderr()}\nlisten's stdout:\n${cli.stdout()}`);
   });
 }
@@ -53,14 +48,6 @@ async function startListen(args: string[], { json = true } = {}): Promise<{ cli:
   await cli.waitFor(/Ready: forwarding/);
   await waitUntil('the server to hold the stream', () => listenServer.app.services.eventFeed.subscriberCount() > before);
   return { cli, home };
-}
-
-async function waitUntil(what: string, condition: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
 }
 
 async function save(blueprintId: string, title: string): Promise<string> {
@@ -189,7 +176,7 @@ test('--webhook: only what the webhook gets, with its method, its headers and it
 
 test('a local server answering 500, then not running at all: each failure is printed and listen keeps going', async () => {
   let status = 500;
-  const local = await receiver((_r, res) => res.writeHead(status).end());
+  const local = await receiver(() => ({ status }));
   const port = Number(new URL(local.url).port);
   const { cli } = await startListen(['--project', projectId, '--forward-to', local.url]);
 
@@ -200,9 +187,9 @@ test('a local server answering 500, then not running at all: each failure is pri
   const unanswered = await save(pages, 'nobody listening');
   await cli.waitFor(/"error":"ECONNREFUSED"/);
   status = 204;
-  const back = await receiver((_r, res) => res.writeHead(status).end(), port);
+  const back = await receiver(() => ({ status }), { port });
   const delivered = await save(pages, 'back again');
-  await back.waitUntil((r) => r.length >= 1, 20_000, 'the request after the local server came back');
+  await back.waitUntil('the request after the local server came back', (r) => r.length >= 1, 20_000);
   await cli.waitForLines(3);
 
   expect(cli.json<Line>().map((l) => [l.documentId, l.status ?? l.error])).toEqual([

@@ -1,8 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Webhook } from 'standardwebhooks';
-import { createProject } from '../webhook-calls/helpers';
-import { codeOf, createUserWithToken, GqlResult, startTestApi, TestApi } from '../support/api';
+import { createProject, createUserWithToken, ok, startTestApi, TestApi } from '../support/api';
 import { Receiver, startReceiver } from '../support/receiver';
 import { cliEnv, freePort, runCli, tempHome } from './helpers';
 
@@ -19,18 +18,13 @@ let local: Receiver;
 let callId: string;
 const SECRET_HEADER_VALUE = 'k3y-only-the-cms-holds';
 
-function ok<T = any>(result: GqlResult<T>, what: string): T {
-  if (codeOf(result) !== 'OK') throw new Error(`${what} failed: ${JSON.stringify(result.errors)}`);
-  return result.data as T;
-}
-
 const env = (extra: Record<string, string> = {}) => cliEnv(tempHome(), { CMS_API_URL: api.url, CMS_TOKEN: api.adminToken, ...extra });
 
 beforeAll(async () => {
   api = await startTestApi();
   projectId = await createProject(api, 'Replay');
-  original = await startReceiver((_r, res) => res.writeHead(500).end('receiver bug'));
-  local = await startReceiver((_r, res) => res.writeHead(204).end());
+  original = await startReceiver(() => ({ status: 500, body: 'receiver bug' }));
+  local = await startReceiver(() => ({ status: 204 }));
   const blueprintId = ok(await api.op(api.adminToken, 'CreateBlueprint', { projectId, input: { name: 'Post', fields: [] } }), 'CreateBlueprint').createBlueprint.id;
   const webhook = ok(
     await api.op(api.adminToken, 'CreateWebhook', {
@@ -51,7 +45,7 @@ beforeAll(async () => {
   webhookId = webhook.id;
   signingSecret = webhook.signingSecret;
   ok(await api.op(api.adminToken, 'CreateDocument', { projectId, input: { blueprintId, title: 'to replay' } }), 'CreateDocument');
-  await original.waitUntil((r) => r.length >= 1, 20_000, 'the first attempt');
+  await original.waitUntil('the first attempt', (r) => r.length >= 1, 20_000);
   // The first attempt is logged once its outcome is recorded.
   const deadline = Date.now() + 10_000;
   while (!callId) {
@@ -84,7 +78,7 @@ test("replay sends the logged call's exact body and headers, re-signed with the 
   expect(request.method).toBe('PATCH');
   expect(request.headers).toMatchObject({ 'x-team': 'blue', 'webhook-id': call.eventId, 'user-agent': original.requests[0].headers['user-agent'] });
   expect(request.headers['x-api-key']).toBeUndefined();
-  new Webhook(signingSecret).verify(request.body, request.headers as Record<string, string>);
+  new Webhook(signingSecret).verify(request.body, request.headers);
 });
 
 test('replay --header supplies a secret header; --local-secret signs with listen\'s local secret', async () => {
@@ -96,8 +90,8 @@ test('replay --header supplies a secret header; --local-secret signs with listen
   const [request] = local.requests.slice(before);
   expect(request.headers['x-api-key']).toBe(SECRET_HEADER_VALUE);
   const localSecret = fs.readFileSync(path.join(home, '.config', 'cms-webhooks', 'listen-secret'), 'utf8').trim();
-  new Webhook(localSecret).verify(request.body, request.headers as Record<string, string>);
-  expect(() => new Webhook(signingSecret).verify(request.body, request.headers as Record<string, string>)).toThrow();
+  new Webhook(localSecret).verify(request.body, request.headers);
+  expect(() => new Webhook(signingSecret).verify(request.body, request.headers)).toThrow();
 });
 
 test('replay exits 1 when the local server does not answer 2xx', async () => {

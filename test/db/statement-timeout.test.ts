@@ -1,7 +1,7 @@
 import { Client } from 'pg';
 import { startApp } from '../../src/app';
+import { testConfig } from '../support/config';
 import { createTestDatabase } from '../support/database';
-import { testConfig } from '../support/api';
 
 /**
  * DATABASE_STATEMENT_TIMEOUT_MS is on every pooled connection, so a runaway statement gives its

@@ -1,6 +1,6 @@
 import { startTestApi, TestApi } from '../support/api';
-import { waitUntil } from './helpers';
 import { Receiver, startReceiver } from '../support/receiver';
+import { waitUntil } from '../support/wait';
 
 /**
  * A webhook whose calls have all failed for WEBHOOK_AUTO_DISABLE_AFTER is disabled with a
@@ -14,7 +14,7 @@ let blueprintId: string;
 
 beforeAll(async () => {
   api = await startTestApi({ WEBHOOK_RETRY_SCHEDULE: '10ms', WEBHOOK_AUTO_DISABLE_AFTER: '120h' });
-  receiver = await startReceiver((_r, res) => res.writeHead(503).end('down'));
+  receiver = await startReceiver(() => ({ status: 503, body: 'down' }));
   projectId = (await api.op(api.adminToken, 'CreateProject', { input: { name: 'p' } })).data.createProject.id;
   blueprintId = (await api.op(api.adminToken, 'CreateBlueprint', { projectId, input: { name: 'Post' } })).data.createBlueprint.id;
 });

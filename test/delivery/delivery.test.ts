@@ -16,9 +16,12 @@ import { samplePayloadBody } from '../../src/delivery/payload';
 import { WebhookCall } from '../../src/webhook-calls/webhook-call.entity';
 import { HttpMethod, WebhookTrigger } from '../../src/webhooks/triggers';
 import type { Webhook } from '../../src/webhooks/webhook.entity';
+import { testWebhookConfig } from '../support/config';
 import { createTestDatabase } from '../support/database';
+import { asUser, captureLog, createFixture, createWebhook } from '../support/fixtures';
+import { ReceivedRequest, Receiver, ReplyFunction, startReceiver } from '../support/receiver';
+import { waitUntil } from '../support/wait';
 import { assertValidPayload } from './contract';
-import { asUser, captureLog, createFixture, createWebhook, Receiver, ReceivedRequest, startReceiver, testConfig, waitUntil } from './helpers';
 
 let dataSource: DataSource;
 let url: string;
@@ -41,11 +44,11 @@ afterAll(async () => {
 });
 
 function startWorker(overrides: Partial<Config['webhook']> = {}): DeliveryWorker {
-  worker = startDeliveryWorker({ dataSource, databaseUrl: url, config: testConfig(overrides), log: logged.log });
+  worker = startDeliveryWorker({ dataSource, databaseUrl: url, config: testWebhookConfig(overrides), log: logged.log });
   return worker;
 }
 
-async function receiver(reply?: Receiver['reply']): Promise<Receiver> {
+async function receiver(reply?: ReplyFunction): Promise<Receiver> {
   const r = await startReceiver(reply);
   receivers.push(r);
   return r;
@@ -217,7 +220,7 @@ describe('transactional capture', () => {
 });
 
 describe('retries', () => {
-  async function oneDocumentEvent(reply: Receiver['reply'], overrides: Partial<Config['webhook']> = {}) {
+  async function oneDocumentEvent(reply: ReplyFunction, overrides: Partial<Config['webhook']> = {}) {
     startWorker(overrides);
     const hooks = await receiver(reply);
     const { project, blueprint } = await createFixture(dataSource);
@@ -337,7 +340,7 @@ describe('sendNow (replay and test sends)', () => {
     const hooks = await receiver((_, i) => (i === 0 ? { status: 200, body: 'pong' } : { status: 500 }));
     const { project } = await createFixture(dataSource);
     const webhook = await createWebhook(dataSource, { projectId: project.id, url: hooks.url });
-    const config = testConfig();
+    const config = testWebhookConfig();
     const sender = createWebhookSender(config);
     try {
       const eventId = '0b8a5d2e-9b7e-4c53-a3c1-5d8c2f1e4a77';

@@ -5,8 +5,8 @@ import { Delivery, WebhookCallKind } from '../../src/delivery/delivery.entity';
 import { dispatchPendingEvents, fanOut } from '../../src/delivery/fanout.service';
 import { WebhookTrigger } from '../../src/webhooks/triggers';
 import { createTestDatabase } from '../support/database';
+import { asUser, createFixture, createWebhook } from '../support/fixtures';
 import { assertValidPayload } from './contract';
-import { asUser, createFixture, createWebhook } from './helpers';
 
 let dataSource: DataSource;
 

@@ -1,5 +1,6 @@
-import { codeOf, GqlResult, startTestApi, TestApi } from '../support/api';
-import { ReceivedRequest, Receiver, startReceiver, waitUntil } from './helpers';
+import { ok, startTestApi, TestApi } from '../support/api';
+import { ReceivedRequest, Receiver, startReceiver } from '../support/receiver';
+import { waitUntil } from '../support/wait';
 
 /**
  * What the log says was sent is what a real receiver got, header for header, even for names
@@ -32,11 +33,6 @@ function echoReply(request: ReceivedRequest) {
 }
 
 const CALL_FIELDS = 'id requestHeaders { name value } responseBody responseHeaders { name value } error curl';
-
-function ok<T = any>(result: GqlResult<T>, what: string): T {
-  if (codeOf(result) !== 'OK') throw new Error(`${what} failed: ${JSON.stringify(result.errors)}`);
-  return result.data as T;
-}
 
 function pairs(raw: string[]): Array<[string, string]> {
   const result: Array<[string, string]> = [];

@@ -2,9 +2,10 @@ import crypto from 'node:crypto';
 import { DataSource } from 'typeorm';
 import type { Actor } from '../../src/auth/actor';
 import { startTestApi, TestApi } from '../support/api';
+import { TEST_ENV } from '../support/config';
 import { spawnServer, ServerProcess } from '../support/processes';
 import { Receiver, ReceivedRequest, startReceiver } from '../support/receiver';
-import { waitUntil } from './helpers';
+import { waitUntil } from '../support/wait';
 
 /**
  * Worker processes as an operator runs them: real `node dist/src/main.js` children with
@@ -20,11 +21,10 @@ const children: ServerProcess[] = [];
 
 function workerEnv(extra: Record<string, string> = {}): Record<string, string> {
   return {
+    ...TEST_ENV,
     DATABASE_URL: api.databaseUrl,
     ROLE: 'worker',
     BOOTSTRAP_ADMIN_TOKEN: TOKEN,
-    WEBHOOK_ALLOWED_CIDRS: '127.0.0.0/8',
-    WEBHOOK_TIMEOUT_MS: '2000',
     // A killed worker's leases expire after timeout + margin: keep the takeover quick here.
     WEBHOOK_LEASE_MARGIN_MS: '1000',
     WEBHOOK_POLL_INTERVAL_MS: '500',
@@ -41,21 +41,22 @@ async function startWorker(extra?: Record<string, string>): Promise<ServerProces
   return child;
 }
 
-async function createWebhook(url: string): Promise<string> {
-  const result = await api.op(api.adminToken, 'CreateWebhook', { projectId, input: { name: `w-${crypto.randomUUID()}`, url, triggers: ['DOCUMENT_CREATE'] } });
+async function createWebhook(url: string, blueprintIds?: string[]): Promise<string> {
+  const input = { name: `w-${crypto.randomUUID()}`, url, triggers: ['DOCUMENT_CREATE'], ...(blueprintIds ? { blueprintIds } : {}) };
+  const result = await api.op(api.adminToken, 'CreateWebhook', { projectId, input });
   if (result.errors) throw new Error(JSON.stringify(result.errors));
   return result.data.createWebhook.id;
 }
 
-/** Saves `count` documents, `concurrency` at a time, each in its own transaction. */
-async function burst(count: number, concurrency = 8): Promise<string[]> {
+/** Saves `count` documents of `blueprint`, `concurrency` at a time, each in its own transaction. */
+async function burst(count: number, concurrency = 8, blueprint = blueprintId): Promise<string[]> {
   const ids: string[] = [];
   let next = 0;
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
       while (next < count) {
         next += 1;
-        const doc = await api.app.services.documents.create(actor, projectId, { blueprintId, title: `d${next}` });
+        const doc = await api.app.services.documents.create(actor, projectId, { blueprintId: blueprint, title: `d${next}` });
         ids.push(doc.id);
       }
     }),
@@ -101,14 +102,14 @@ describe('worker processes', () => {
     const first = await startWorker();
 
     const saving = burst(400);
-    await receiver.waitUntil((r) => r.length >= 60, 60_000, '60 deliveries before the kill');
+    await receiver.waitUntil('60 deliveries before the kill', (r) => r.length >= 60, 60_000);
     first.child.kill('SIGKILL');
     expect((await first.exited).signal).toBe('SIGKILL');
     const ids = await saving;
     const deliveredBeforeKill = new Set(receiver.requests.map(documentIdOf)).size;
 
     await startWorker();
-    await receiver.waitUntil((r) => new Set(r.map(documentIdOf)).size >= ids.length, 90_000, 'every event after the restart');
+    await receiver.waitUntil('every event after the restart', (r) => new Set(r.map(documentIdOf)).size >= ids.length, 90_000);
 
     const received = receiver.requests.map(documentIdOf);
     const distinct = new Set(received);
@@ -135,7 +136,7 @@ describe('worker processes', () => {
     const workers = [await startWorker(healthy), await startWorker(healthy)];
 
     const ids = await burst(400);
-    await receiver.waitUntil((r) => r.length >= ids.length, 90_000, 'every event');
+    await receiver.waitUntil('every event', (r) => r.length >= ids.length, 90_000);
     const received = receiver.requests.map(documentIdOf);
     expect(received).toHaveLength(ids.length);
     expect([...new Set(received)].sort()).toEqual([...ids].sort());
@@ -145,12 +146,12 @@ describe('worker processes', () => {
 
   test('SIGTERM lets in-flight attempts finish and hands queued deliveries back', async () => {
     const held: Array<() => void> = [];
-    receiver = await startReceiver((_request, res) => held.push(() => res.writeHead(200).end('ok')));
+    receiver = await startReceiver(() => new Promise((resolve) => held.push(() => resolve({ status: 200, body: 'ok' }))));
     webhookId = await createWebhook(receiver.url);
     const worker = await startWorker({ WEBHOOK_PER_ENDPOINT_CONCURRENCY: '2' });
 
     const ids = await burst(6, 1);
-    await receiver.waitUntil((r) => r.length >= 2, 30_000, 'two attempts in flight');
+    await receiver.waitUntil('two attempts in flight', (r) => r.length >= 2, 30_000);
     worker.child.kill('SIGTERM');
     await worker.waitFor(/SIGTERM: shutting down/);
     for (const release of held.splice(0)) release();
@@ -171,12 +172,16 @@ describe('worker processes', () => {
 
   test('ROLE=all runs the worker on its own thread: it delivers, shows as its own pool, and stops with the process', async () => {
     receiver = await startReceiver();
-    webhookId = await createWebhook(receiver.url);
+    // A blueprint of its own: events the SIGTERM test left in the outbox are fanned out when
+    // this worker starts, to every enabled webhook they match, and are not this test's.
+    const blueprint = await api.op(TOKEN, 'CreateBlueprint', { projectId, input: { name: 'Thread' } });
+    const threadBlueprintId = blueprint.data.createBlueprint.id as string;
+    webhookId = await createWebhook(receiver.url, [threadBlueprintId]);
     const server = spawnServer(workerEnv({ ROLE: 'all', PORT: '0' }));
     children.push(server);
     await server.waitFor(/delivery worker \S+ running on its own thread/);
-    const ids = await burst(20, 4);
-    await receiver.waitUntil((r) => new Set(r.map(documentIdOf)).size >= ids.length, 30_000, 'every event delivered');
+    const ids = await burst(20, 4, threadBlueprintId);
+    await receiver.waitUntil('every event delivered', (r) => new Set(r.map(documentIdOf)).size >= ids.length, 30_000);
     expect(new Set(receiver.requests.map(documentIdOf))).toEqual(new Set(ids));
     const pools = await db.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'cms-webhooks-worker' AND datname = current_database()`);
     expect(pools[0].n).toBeGreaterThan(0);

@@ -9,7 +9,7 @@ import { dispatchPendingEvents } from '../../src/delivery/fanout.service';
 import { WebhookTrigger } from '../../src/webhooks/triggers';
 import { Webhook } from '../../src/webhooks/webhook.entity';
 import { createTestDatabase } from '../support/database';
-import { createFixture, createWebhook } from './helpers';
+import { createFixture, createWebhook } from '../support/fixtures';
 
 let dataSource: DataSource;
 

@@ -4,9 +4,10 @@ import { startDeliveryWorker } from '../../src/delivery/delivery.worker';
 import { dispatchPendingEvents } from '../../src/delivery/fanout.service';
 import { pruneExpired } from '../../src/delivery/retention';
 import { WebhookTrigger } from '../../src/webhooks/triggers';
-import { callRow, insertCalls } from '../webhook-calls/helpers';
+import { testWebhookConfig } from '../support/config';
 import { createTestDatabase } from '../support/database';
-import { captureLog, createFixture, createWebhook, testConfig, waitUntil } from './helpers';
+import { callRow, captureLog, createFixture, createWebhook, insertCalls } from '../support/fixtures';
+import { waitUntil } from '../support/wait';
 
 let dataSource: DataSource;
 let url: string;
@@ -106,7 +107,7 @@ describe('the worker', () => {
   it('prunes when it starts, and logs what it deleted', async () => {
     const { webhook } = await history([30, 1]);
     const logged = captureLog();
-    const worker = startDeliveryWorker({ dataSource, databaseUrl: url, config: testConfig({ logRetentionMs: 14 * DAY }), log: logged.log });
+    const worker = startDeliveryWorker({ dataSource, databaseUrl: url, config: testWebhookConfig({ logRetentionMs: 14 * DAY }), log: logged.log });
     try {
       await waitUntil('the old log row to be deleted', async () => (await count(`SELECT count(*)::int AS n FROM webhook_call WHERE webhook_id = $1`, [webhook.id])) === 1);
       await waitUntil('the retention line', () => logged.lines.some((l) => /^retention: deleted \d+ log row\(s\), \d+ finished deliveries, \d+ dispatched event\(s\) past 336 h$/.test(l)));
@@ -117,7 +118,7 @@ describe('the worker', () => {
 
   it('keeps everything when retention is off', async () => {
     const { webhook } = await history([400]);
-    const worker = startDeliveryWorker({ dataSource, databaseUrl: url, config: testConfig({ logRetentionMs: null }), log: () => undefined });
+    const worker = startDeliveryWorker({ dataSource, databaseUrl: url, config: testWebhookConfig({ logRetentionMs: null }), log: () => undefined });
     try {
       await worker.ready;
       await worker.drained();

@@ -9,8 +9,11 @@ import type { HttpSender } from '../../src/delivery/http-sender';
 import { WebhookCall } from '../../src/webhook-calls/webhook-call.entity';
 import { WebhookTrigger } from '../../src/webhooks/triggers';
 import { Webhook } from '../../src/webhooks/webhook.entity';
+import { testWebhookConfig } from '../support/config';
 import { createTestDatabase } from '../support/database';
-import { captureLog, createFixture, createWebhook, Receiver, Reply, startReceiver, testConfig, waitUntil } from './helpers';
+import { captureLog, createFixture, createWebhook } from '../support/fixtures';
+import { Receiver, Reply, ReplyFunction, startReceiver } from '../support/receiver';
+import { waitUntil } from '../support/wait';
 
 let dataSource: DataSource;
 let url: string;
@@ -37,7 +40,7 @@ function startWorker(overrides: Partial<Config['webhook']> = {}, extra: { dataSo
   const worker = startDeliveryWorker({
     dataSource: extra.dataSource ?? dataSource,
     databaseUrl: url,
-    config: testConfig(overrides),
+    config: testWebhookConfig(overrides),
     log: logged.log,
     workerId: extra.workerId,
     sender: extra.sender,
@@ -46,7 +49,7 @@ function startWorker(overrides: Partial<Config['webhook']> = {}, extra: { dataSo
   return worker;
 }
 
-async function receiver(reply?: Receiver['reply']): Promise<Receiver> {
+async function receiver(reply?: ReplyFunction): Promise<Receiver> {
   const r = await startReceiver(reply);
   receivers.push(r);
   return r;
@@ -123,7 +126,7 @@ describe('delivery worker', () => {
     extraDataSources.push(second);
     const sends = new Map<string, number>();
     const counting = (name: string): HttpSender => {
-      const inner = createWebhookSender(testConfig());
+      const inner = createWebhookSender(testWebhookConfig());
       return {
         send: (request) => {
           sends.set(name, (sends.get(name) ?? 0) + 1);

@@ -1,12 +1,11 @@
 import { FormattedExecutionResult } from 'graphql';
-import { Client as WsClient, createClient } from 'graphql-ws';
+import { Client as WsClient } from 'graphql-ws';
 import { Client as PgClient } from 'pg';
-import WebSocket from 'ws';
 import { SDK_OPERATIONS } from '../../sdk/operations';
 import { NO_WEBHOOK_ID } from '../../src/events/webhook-event.service';
-import { createProject, waitFor, within } from '../webhook-calls/helpers';
 import { assertValidPayload } from '../delivery/contract';
-import { codeOf, createUserWithToken, GqlResult, startTestApi, TestApi } from '../support/api';
+import { createProject, createUserWithToken, ok, startTestApi, TestApi, wsClient } from '../support/api';
+import { waitUntil, within } from '../support/wait';
 
 /**
  * webhookEvents over graphql-ws against a real server and PostgreSQL: what `cms-webhooks
@@ -27,18 +26,8 @@ type Event = { id: string; projectId: string; webhookId: string | null; trigger:
 type Result = FormattedExecutionResult<{ webhookEvents: Event }, unknown>;
 type Variables = { projectId: string; webhookId?: string; triggers?: readonly string[]; after?: string };
 
-function ok<T = any>(result: GqlResult<T>, what: string): T {
-  if (codeOf(result) !== 'OK') throw new Error(`${what} failed: ${JSON.stringify(result.errors)}`);
-  return result.data as T;
-}
-
 function subscribe(variables: Variables, token = api.adminToken): AsyncIterableIterator<Result> {
-  const client = createClient({
-    url: api.url.replace(/^http/, 'ws'),
-    webSocketImpl: WebSocket,
-    connectionParams: { authorization: `Bearer ${token}` },
-    retryAttempts: 0,
-  });
+  const client = wsClient(api, token);
   clients.push(client);
   return client.iterate({ query: SDK_OPERATIONS.WebhookEvents, operationName: 'WebhookEvents', variables }) as AsyncIterableIterator<Result>;
 }
@@ -57,7 +46,7 @@ async function refusal(stream: AsyncIterator<Result>): Promise<{ message: string
 }
 
 const streams = () => api.app.services.eventFeed.subscriberCount();
-const started = (count: number) => waitFor(`${count} stream(s) to start`, () => streams() === count);
+const started = (count: number) => waitUntil(`${count} stream(s) to start`, () => streams() === count);
 
 async function createDocument(blueprintId: string, title: string, project = projectId): Promise<string> {
   return ok(await api.op(api.adminToken, 'CreateDocument', { projectId: project, input: { blueprintId, title } }), 'CreateDocument').createDocument.id;
@@ -103,7 +92,7 @@ beforeAll(async () => {
 
 afterEach(async () => {
   await Promise.all(clients.splice(0).map((c) => c.dispose()));
-  await waitFor('every stream to be gone', () => streams() === 0);
+  await waitUntil('every stream to be gone', () => streams() === 0);
 });
 
 afterAll(async () => {
@@ -127,7 +116,7 @@ test("with webhookId: that webhook's events only, in order, each body exactly th
     expect(event).toMatchObject({ projectId, webhookId: filtered });
     assertValidPayload(event.body);
     // The fan-out stored what the webhook is sent: the stream's body is the same string.
-    await waitFor('the delivery to exist', async () => (await api.app.dataSource.query(`SELECT 1 FROM webhook_delivery WHERE event_id = $1`, [event.id])).length > 0);
+    await waitUntil('the delivery to exist', async () => (await api.app.dataSource.query(`SELECT 1 FROM webhook_delivery WHERE event_id = $1`, [event.id])).length > 0);
     const [delivery] = await api.app.dataSource.query(`SELECT body FROM webhook_delivery WHERE event_id = $1 AND webhook_id = $2`, [event.id, filtered]);
     expect(event.body).toBe(delivery.body);
   }
@@ -156,9 +145,9 @@ test('with after: the events that followed it, then live ones, none twice and no
   const writer = (async () => {
     for (let i = 0; saving && i < 200; i++) saved.push(await createDocument(articles, `during ${i}`));
   })();
-  await waitFor('a few saves to commit', () => saved.length >= 3);
+  await waitUntil('a few saves to commit', () => saved.length >= 3);
   const stream = subscribe({ projectId, after });
-  await waitFor('more saves after the subscription started', () => saved.length >= 15, 10_000);
+  await waitUntil('more saves after the subscription started', () => saved.length >= 15, 10_000);
   saving = false;
   await writer;
   const expected = (await eventIds()).slice(before.indexOf(after) + 1);

@@ -2,9 +2,8 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { createProject } from '../webhook-calls/helpers';
 import { cliEnv, freePort, runCli, spawnCli, tempHome } from '../cli/helpers';
-import { codeOf, createUserWithToken, GqlResult, startTestApi, TestApi } from '../support/api';
+import { createProject, createUserWithToken, ok, startTestApi, TestApi } from '../support/api';
 
 /**
  * The SDK as a receiver gets it: `npm pack` of sdk/, installed in an empty directory, then the
@@ -23,11 +22,6 @@ let app: string;
 let files: string[];
 let bin: string;
 const children: Array<{ stop(): Promise<unknown> }> = [];
-
-function ok<T = any>(result: GqlResult<T>, what: string): T {
-  if (codeOf(result) !== 'OK') throw new Error(`${what} failed: ${JSON.stringify(result.errors)}`);
-  return result.data as T;
-}
 
 function npm(args: string[], cwd: string): string {
   return execFileSync('npm', [...args, '--no-audit', '--no-fund', '--loglevel=error'], { cwd, encoding: 'utf8', env: { ...process.env, npm_config_update_notifier: 'false' } });

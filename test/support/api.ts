@@ -1,10 +1,10 @@
-import crypto from 'node:crypto';
 import path from 'node:path';
 import fs from 'node:fs';
+import { Client, createClient } from 'graphql-ws';
+import WebSocket from 'ws';
 import { startApp, RunningApp } from '../../src/app';
-import { Config, loadConfig } from '../../src/config/config';
-import { isValidCidr } from '../../src/delivery/ssrf';
 import { OPERATIONS, OperationName } from '../../sdk/operations';
+import { testConfig } from './config';
 import { createTestDatabase } from './database';
 
 export interface GqlResult<T = any> {
@@ -29,22 +29,6 @@ export interface TestApi {
   gql<T = any>(token: string | null, query: string, variables?: Record<string, unknown>): Promise<GqlResult<T>>;
   op<T = any>(token: string | null, operationName: string, variables?: Record<string, unknown>): Promise<GqlResult<T>>;
   close(): Promise<void>;
-}
-
-export function testConfig(databaseUrl: string, overrides: Partial<NodeJS.ProcessEnv> = {}): Config {
-  return loadConfig(
-    {
-      DATABASE_URL: databaseUrl,
-      PORT: '0',
-      BOOTSTRAP_ADMIN_TOKEN: overrides.BOOTSTRAP_ADMIN_TOKEN ?? `test-admin-${crypto.randomBytes(12).toString('hex')}`,
-      WEBHOOK_ALLOWED_CIDRS: '127.0.0.0/8,::1/128',
-      WEBHOOK_RETRY_SCHEDULE: '50ms,100ms',
-      WEBHOOK_TIMEOUT_MS: '2000',
-      WEBHOOK_POLL_INTERVAL_MS: '200',
-      ...overrides,
-    },
-    isValidCidr,
-  );
 }
 
 /** A server on a random loopback port with a fresh database of its own; `log` receives what the app logs. */
@@ -83,6 +67,22 @@ export function codeOf(result: GqlResult): string {
   return result.errors?.[0]?.extensions?.code ?? 'OK';
 }
 
+/** The data of a result that must have succeeded; otherwise fails naming `what` and the errors. */
+export function ok<T = any>(result: GqlResult<T>, what: string): T {
+  if (codeOf(result) !== 'OK') throw new Error(`${what} failed: ${JSON.stringify(result.errors)}`);
+  return result.data as T;
+}
+
+/** A graphql-ws client on `target`'s endpoint as the holder of `token`; it never retries, so a closed socket ends its streams. */
+export function wsClient(target: TestApi, token: string | null): Client {
+  return createClient({
+    url: target.url.replace(/^http/, 'ws'),
+    webSocketImpl: WebSocket,
+    connectionParams: token ? { authorization: `Bearer ${token}` } : {},
+    retryAttempts: 0,
+  });
+}
+
 /** Creates a user with a token, optionally a member of `projectId` with `role`. */
 export async function createUserWithToken(api: TestApi, email: string, projectId?: string, role?: string): Promise<{ id: string; token: string }> {
   const user = await api.op(api.adminToken, 'CreateUser', { input: { email } });
@@ -95,4 +95,21 @@ export async function createUserWithToken(api: TestApi, email: string, projectId
     if (assigned.errors) throw new Error(`AssignProjectMember failed: ${JSON.stringify(assigned.errors)}`);
   }
   return { id, token: token.data.createApiToken.token };
+}
+
+/** A project made by the admin. */
+export async function createProject(api: TestApi, name: string): Promise<string> {
+  const result = await api.op(api.adminToken, 'CreateProject', { input: { name } });
+  if (codeOf(result) !== 'OK') throw new Error(`CreateProject failed: ${JSON.stringify(result.errors)}`);
+  return result.data.createProject.id;
+}
+
+/** A webhook on DOCUMENT_CREATE whose URL leads nowhere (port 9): something for log rows to belong to. */
+export async function createWebhook(api: TestApi, projectId: string, name: string): Promise<string> {
+  const result = await api.op(api.adminToken, 'CreateWebhook', {
+    projectId,
+    input: { name, url: `http://127.0.0.1:9/${name}`, triggers: ['DOCUMENT_CREATE'] },
+  });
+  if (codeOf(result) !== 'OK') throw new Error(`CreateWebhook failed: ${JSON.stringify(result.errors)}`);
+  return result.data.createWebhook.id;
 }

@@ -7,7 +7,7 @@ import { WebhookCallKind } from '../../src/delivery/delivery.entity';
 import { type CallRow, settleOutcomes } from '../../src/delivery/queue';
 import { WebhookTrigger } from '../../src/webhooks/triggers';
 import { createTestDatabase } from '../support/database';
-import { createFixture, createWebhook } from '../delivery/helpers';
+import { createFixture, createWebhook } from '../support/fixtures';
 
 /**
  * totalCount sums per-hour counters kept by triggers and counts only the partial hours at the

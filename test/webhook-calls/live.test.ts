@@ -1,9 +1,9 @@
 import { FormattedExecutionResult, Kind, parse, print } from 'graphql';
-import { Client, createClient } from 'graphql-ws';
-import WebSocket from 'ws';
+import { Client } from 'graphql-ws';
 import { OPERATIONS } from '../../sdk/operations';
-import { codeOf, contractDocument, createUserWithToken, startTestApi, TestApi } from '../support/api';
-import { callRow, createProject, createWebhook, insertCalls, waitFor, within } from './helpers';
+import { codeOf, contractDocument, createProject, createUserWithToken, createWebhook, startTestApi, TestApi, wsClient } from '../support/api';
+import { callRow, insertCalls } from '../support/fixtures';
+import { waitUntil, within } from '../support/wait';
 
 /**
  * The live log over graphql-ws, end to end: real PostgreSQL NOTIFY, a second server process
@@ -23,12 +23,7 @@ type Logged = { webhookCallLogged: { id: string; webhookId: string; requestBody:
 type Result = FormattedExecutionResult<Logged, unknown>;
 
 function connect(target: TestApi, token: string): Client {
-  const client = createClient({
-    url: target.url.replace(/^http/, 'ws'),
-    webSocketImpl: WebSocket,
-    connectionParams: { authorization: `Bearer ${token}` },
-    retryAttempts: 0,
-  });
+  const client = wsClient(target, token);
   clients.push(client);
   return client;
 }
@@ -63,7 +58,7 @@ beforeAll(async () => {
 
 afterEach(async () => {
   await Promise.all(clients.splice(0).map((c) => c.dispose()));
-  await waitFor('every subscriber to be gone', () => subscribers(api) === 0 && subscribers(second) === 0);
+  await waitUntil('every subscriber to be gone', () => subscribers(api) === 0 && subscribers(second) === 0);
 });
 
 afterAll(async () => {
@@ -78,7 +73,7 @@ test('the SDK sends the contract document', () => {
 
 test('a call committed after subscribing arrives with every field of the fragment', async () => {
   const stream = subscribe(connect(api, tokens.admin), { projectId });
-  await waitFor('the subscription to start', () => subscribers(api) === 1);
+  await waitUntil('the subscription to start', () => subscribers(api) === 1);
   const row = callRow(projectId, hookA, { requestBody: '{"live":true}', success: false, error: 'HTTP 500', responseStatusCode: 500 });
   await insertCalls(api.app.dataSource, [row]);
   const result = await nextResult(stream, 'the committed call');
@@ -100,7 +95,7 @@ test('a call committed after subscribing arrives with every field of the fragmen
 
 test('with webhookId, calls of other webhooks (and other projects) do not arrive', async () => {
   const stream = subscribe(connect(api, tokens.admin), { projectId, webhookId: hookA });
-  await waitFor('the subscription to start', () => subscribers(api) === 1);
+  await waitUntil('the subscription to start', () => subscribers(api) === 1);
   const before = api.app.services.webhookCallPubSub.stats();
   const ofB = callRow(projectId, hookB);
   const elsewhere = callRow(otherProjectId, otherHook);
@@ -120,7 +115,7 @@ test('with webhookId, calls of other webhooks (and other projects) do not arrive
 
 test('a call whose transaction rolled back never arrives', async () => {
   const stream = subscribe(connect(api, tokens.admin), { projectId });
-  await waitFor('the subscription to start', () => subscribers(api) === 1);
+  await waitUntil('the subscription to start', () => subscribers(api) === 1);
   const rolledBack = callRow(projectId, hookA, { requestBody: 'rolled back' });
   await expect(
     api.app.dataSource.transaction(async (m) => {
@@ -137,7 +132,7 @@ test('a call whose transaction rolled back never arrives', async () => {
 test('a subscription receives calls logged by a second server process, in both directions', async () => {
   const onFirst = subscribe(connect(api, tokens.admin), { projectId });
   const onSecond = subscribe(connect(second, tokens.admin), { projectId });
-  await waitFor('both subscriptions to start', () => subscribers(api) === 1 && subscribers(second) === 1);
+  await waitUntil('both subscriptions to start', () => subscribers(api) === 1 && subscribers(second) === 1);
   const fromSecond = callRow(projectId, hookA, { requestBody: 'from the second process' });
   await insertCalls(second.app.dataSource, [fromSecond]);
   expect((await nextResult(onFirst, 'the call logged by the second process')).data?.webhookCallLogged.id).toBe(fromSecond.id);
@@ -180,17 +175,17 @@ test('a subscriber that leaves (complete, or a dropped socket) leaves nothing be
   const completed = subscribe(connect(api, tokens.admin), { projectId });
   const dropped = connect(api, tokens.admin);
   subscribe(dropped, { projectId, webhookId: hookA });
-  await waitFor('two subscriptions', () => subscribers(api) === 2);
+  await waitUntil('two subscriptions', () => subscribers(api) === 2);
   await completed.return?.();
-  await waitFor('the completed subscription to be removed', () => subscribers(api) === 1);
+  await waitUntil('the completed subscription to be removed', () => subscribers(api) === 1);
   dropped.terminate();
-  await waitFor('the dropped subscription to be removed', () => subscribers(api) === 0);
+  await waitUntil('the dropped subscription to be removed', () => subscribers(api) === 0);
   // Nothing is loaded for a project nobody watches any more.
   const before = api.app.services.webhookCallPubSub.stats();
   await insertCalls(api.app.dataSource, [callRow(projectId, hookA)]);
-  await waitFor('the unwatched call to be announced', () => api.app.services.webhookCallPubSub.stats().notifications > before.notifications);
+  await waitUntil('the unwatched call to be announced', () => api.app.services.webhookCallPubSub.stats().notifications > before.notifications);
   const probe = subscribe(connect(api, tokens.admin), { projectId });
-  await waitFor('the probe subscription', () => subscribers(api) === 1);
+  await waitUntil('the probe subscription', () => subscribers(api) === 1);
   const marker = callRow(projectId, hookA);
   await insertCalls(api.app.dataSource, [marker]);
   expect((await nextResult(probe, 'the marker')).data?.webhookCallLogged.id).toBe(marker.id);
@@ -200,7 +195,7 @@ test('a subscriber that leaves (complete, or a dropped socket) leaves nothing be
 test('a member who loses the role loses the stream, without waiting for a call', async () => {
   const member = await createUserWithToken(api, 'demoted@live.test', projectId, 'ADMIN');
   const stream = subscribe(connect(api, member.token), { projectId });
-  await waitFor('the subscription to start', () => subscribers(api) === 1);
+  await waitUntil('the subscription to start', () => subscribers(api) === 1);
   const first = callRow(projectId, hookA);
   await insertCalls(api.app.dataSource, [first]);
   expect((await nextResult(stream, 'the first call')).data?.webhookCallLogged.id).toBe(first.id);
@@ -208,7 +203,7 @@ test('a member who loses the role loses the stream, without waiting for a call',
   expect(codeOf(demoted)).toBe('OK');
   const ended = await within('the stream to end', stream.next().then(() => undefined, (errors: Array<{ extensions?: { code?: string } }>) => errors));
   expect(ended?.[0]?.extensions?.code).toBe('FORBIDDEN');
-  await waitFor('the stream to be removed', () => subscribers(api) === 0);
+  await waitUntil('the stream to be removed', () => subscribers(api) === 0);
 });
 
 test('when the LISTEN connection drops, it reconnects and calls arrive again', async () => {
@@ -217,11 +212,11 @@ test('when the LISTEN connection drops, it reconnects and calls arrive again', a
     `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'cms-call-log' AND datname = current_database()`,
   );
   expect(killed).toHaveLength(2); // one LISTEN connection per process, no more
-  await waitFor('both processes to reconnect', () =>
+  await waitUntil('both processes to reconnect', () =>
     api.app.services.webhookCallPubSub.stats().reconnects > before[0] && second.app.services.webhookCallPubSub.stats().reconnects > before[1],
   );
   const stream = subscribe(connect(api, tokens.admin), { projectId });
-  await waitFor('the subscription to start', () => subscribers(api) === 1);
+  await waitUntil('the subscription to start', () => subscribers(api) === 1);
   const row = callRow(projectId, hookA);
   await insertCalls(second.app.dataSource, [row]);
   expect((await nextResult(stream, 'a call after the reconnect')).data?.webhookCallLogged.id).toBe(row.id);

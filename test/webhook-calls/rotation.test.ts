@@ -1,9 +1,7 @@
-import type { IncomingHttpHeaders } from 'node:http';
 import { Webhook as Verifier } from 'standardwebhooks';
 import { verifyWebhook, WebhookVerificationError } from 'cms-webhooks-sdk';
-import { codeOf, createUserWithToken, GqlResult, startTestApi, TestApi } from '../support/api';
+import { codeOf, createProject, createUserWithToken, ok, startTestApi, TestApi } from '../support/api';
 import { ReceivedRequest, Receiver, startReceiver } from '../support/receiver';
-import { createProject } from './helpers';
 
 /**
  * Rotating a signing secret: for the grace period every request carries a signature under
@@ -19,20 +17,11 @@ let webhookId: string;
 let oldSecret: string;
 let newSecret: string;
 
-function ok<T = any>(result: GqlResult<T>, what: string): T {
-  if (codeOf(result) !== 'OK') throw new Error(`${what} failed: ${JSON.stringify(result.errors)}`);
-  return result.data as T;
-}
-
-function flatHeaders(headers: IncomingHttpHeaders): Record<string, string> {
-  return Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(', ') : (v ?? '')]));
-}
-
 /** Creates a document and returns the event request it causes. */
 async function deliverEvent(title: string): Promise<ReceivedRequest> {
   const before = hook.requests.length;
   const created = ok(await api.op(token, 'CreateDocument', { projectId, input: { blueprintId, title } }), 'CreateDocument');
-  await hook.waitUntil((r) => r.length > before, 10_000, `the event of "${title}"`);
+  await hook.waitUntil(`the event of "${title}"`, (r) => r.length > before, 10_000);
   expect(hook.requests).toHaveLength(before + 1);
   const request = hook.requests[before];
   expect(JSON.parse(request.body).metadata.document_id).toBe(created.createDocument.id);
@@ -40,7 +29,7 @@ async function deliverEvent(title: string): Promise<ReceivedRequest> {
 }
 
 const signaturesOf = (request: ReceivedRequest): string[] => String(request.headers['webhook-signature']).split(' ');
-const standardVerify = (secret: string, request: ReceivedRequest) => () => new Verifier(secret).verify(request.body, flatHeaders(request.headers));
+const standardVerify = (secret: string, request: ReceivedRequest) => () => new Verifier(secret).verify(request.body, request.headers);
 const sdkVerify = (secret: string, request: ReceivedRequest) => () => verifyWebhook(secret, request.headers, request.body);
 
 beforeAll(async () => {

@@ -1,13 +1,11 @@
-import type { IncomingHttpHeaders } from 'node:http';
 import { FormattedExecutionResult } from 'graphql';
-import { Client, createClient } from 'graphql-ws';
+import { Client } from 'graphql-ws';
 import { Webhook as Verifier } from 'standardwebhooks';
-import WebSocket from 'ws';
 import { OPERATIONS } from '../../sdk/operations';
 import { assertValidPayload } from '../delivery/contract';
-import { codeOf, createUserWithToken, GqlResult, startTestApi, TestApi } from '../support/api';
-import { ReceivedRequest, Receiver, startReceiver } from '../support/receiver';
-import { createProject, waitFor, within } from './helpers';
+import { codeOf, createProject, createUserWithToken, ok, startTestApi, TestApi, wsClient } from '../support/api';
+import { ReceivedRequest, Receiver, ReplyFunction, startReceiver } from '../support/receiver';
+import { waitUntil, within } from '../support/wait';
 
 /**
  * The sends a person asks for, through the API as the frontend sends them: a test send, a
@@ -27,24 +25,14 @@ const RECOVER = `mutation($id: ID!, $since: DateTime!) { recoverWebhook(id: $id,
 const HOUR_MS = 60 * 60 * 1000;
 const DAY_MS = 24 * HOUR_MS;
 
-async function receiver(respond?: Parameters<typeof startReceiver>[0]): Promise<Receiver> {
-  const r = await startReceiver(respond);
+async function receiver(reply?: ReplyFunction): Promise<Receiver> {
+  const r = await startReceiver(reply);
   receivers.push(r);
   return r;
 }
 
-/** Node's header object as the plain string record standardwebhooks takes. */
-function flatHeaders(headers: IncomingHttpHeaders): Record<string, string> {
-  return Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(', ') : (v ?? '')]));
-}
-
 function verifies(secret: string, request: ReceivedRequest): void {
-  expect(() => new Verifier(secret).verify(request.body, flatHeaders(request.headers))).not.toThrow();
-}
-
-function ok<T = any>(result: GqlResult<T>, what: string): T {
-  if (codeOf(result) !== 'OK') throw new Error(`${what} failed: ${JSON.stringify(result.errors)}`);
-  return result.data as T;
+  expect(() => new Verifier(secret).verify(request.body, request.headers)).not.toThrow();
 }
 
 async function createBlueprint(project: string, name: string): Promise<string> {
@@ -98,7 +86,7 @@ afterAll(async () => {
 
 describe('TestWebhook', () => {
   it('sends a signed, schema-valid sample of the first trigger and returns the exact request as its log row', async () => {
-    const hook = await receiver();
+    const hook = await receiver(() => ({ status: 200, body: 'ok' }));
     const webhook = await createWebhook(projectId, { url: hook.url, triggers: ['DOCUMENT_UPDATE', 'DOCUMENT_CREATE'] });
     const result = await api.op(tokens.admin, 'TestWebhook', { id: webhook.id });
     expect(codeOf(result)).toBe('OK');
@@ -153,7 +141,7 @@ describe('TestWebhook', () => {
   });
 
   it('reports a 500 as a failed call and does not retry it', async () => {
-    const hook = await receiver((_r, res) => res.writeHead(500, { 'content-type': 'text/plain' }).end('receiver broke'));
+    const hook = await receiver(() => ({ status: 500, headers: { 'content-type': 'text/plain' }, body: 'receiver broke' }));
     const webhook = await createWebhook(projectId, { url: hook.url, triggers: ['DOCUMENT_CREATE'] });
     const first = await api.op(tokens.admin, 'TestWebhook', { id: webhook.id });
     expect(codeOf(first)).toBe('OK');
@@ -186,12 +174,7 @@ describe('TestWebhook', () => {
 
 describe('ReplayWebhookCall', () => {
   function subscribe(token: string, variables: { projectId: string; webhookId?: string }) {
-    const client = createClient({
-      url: api.url.replace(/^http/, 'ws'),
-      webSocketImpl: WebSocket,
-      connectionParams: { authorization: `Bearer ${token}` },
-      retryAttempts: 0,
-    });
+    const client = wsClient(api, token);
     clients.push(client);
     return client.iterate({ query: OPERATIONS.WebhookCallLogged, operationName: 'WebhookCallLogged', variables });
   }
@@ -206,13 +189,13 @@ describe('ReplayWebhookCall', () => {
       headers: [{ name: 'X-Version', value: 'one' }],
     });
     const documentId = await createDocument(replayProjectId, blueprintId, 'Replayed');
-    await first.waitUntil((r) => r.length === 1, 10_000, 'the event delivery');
+    await first.waitUntil('the event delivery', (r) => r.length === 1, 10_000);
     const original = first.requests[0];
     expect(original.headers['x-version']).toBe('one');
     expect(JSON.parse(original.body).metadata.document_id).toBe(documentId);
 
     let events: any[] = [];
-    await waitFor('the event call in the log', async () => {
+    await waitUntil('the event call in the log', async () => {
       events = await callsOf(replayProjectId, { webhookId: webhook.id, kind: 'EVENT' });
       return events.length === 1;
     });
@@ -226,7 +209,7 @@ describe('ReplayWebhookCall', () => {
     expect(codeOf(updated)).toBe('OK');
 
     const live = subscribe(tokens.admin, { projectId: replayProjectId, webhookId: webhook.id });
-    await waitFor('the subscription to start', () => api.app.services.webhookCallPubSub.subscriberCount() === 1);
+    await waitUntil('the subscription to start', () => api.app.services.webhookCallPubSub.subscriberCount() === 1);
 
     const result = await api.op(tokens.admin, 'ReplayWebhookCall', { id: event.id });
     expect(codeOf(result)).toBe('OK');
@@ -286,14 +269,14 @@ describe('recoverWebhook', () => {
     const failingBlueprint = await createBlueprint(recoverProjectId, 'Failing');
     const healthyBlueprint = await createBlueprint(recoverProjectId, 'Healthy');
     // Which events fail is decided by the body: documents of the failing blueprint, until healed.
-    hook = await receiver((request, res) => {
+    hook = await receiver((request) => {
       const failing = !healed && JSON.parse(request.body).metadata.blueprint_id === failingBlueprint;
-      res.writeHead(failing ? 500 : 200).end(failing ? 'down' : 'ok');
+      return failing ? { status: 500, body: 'down' } : { status: 200, body: 'ok' };
     });
     webhookId = (await createWebhook(recoverProjectId, { url: hook.url, triggers: ['DOCUMENT_CREATE'] })).id;
     const failing = await Promise.all([1, 2, 3].map((i) => createDocument(recoverProjectId, failingBlueprint, `failing ${i}`)));
     const healthy = await Promise.all([1, 2].map((i) => createDocument(recoverProjectId, healthyBlueprint, `healthy ${i}`)));
-    await waitFor(
+    await waitUntil(
       '3 failed and 2 succeeded deliveries',
       async () => {
         const counts = await deliveryCounts();
@@ -346,7 +329,7 @@ describe('recoverWebhook', () => {
     const result = await api.gql(tokens.admin, RECOVER, { id: webhookId, since: new Date(Date.now() - HOUR_MS).toISOString() });
     expect(codeOf(result)).toBe('OK');
     expect(result.data.recoverWebhook).toBe(3);
-    await waitFor('every delivery to succeed', async () => (await deliveryCounts()).succeeded === 5, 10_000);
+    await waitUntil('every delivery to succeed', async () => (await deliveryCounts()).succeeded === 5, 10_000);
     expect(await deliveryCounts()).toEqual({ succeeded: 5 });
     // Every attempt is logged after its request was answered, so the receiver has them all by now.
     const resent = hook.requests.slice(before).map(eventIdOf);

@@ -3,8 +3,8 @@ import { toCurl } from '../../src/webhook-calls/curl';
 import { WebhookCallKind } from '../../src/delivery/delivery.entity';
 import { WebhookCall } from '../../src/webhook-calls/webhook-call.entity';
 import { WebhookTrigger } from '../../src/webhooks/triggers';
-import { codeOf, createUserWithToken, GqlResult, startTestApi, TestApi } from '../support/api';
-import { callRow, createProject, createWebhook, insertCalls } from './helpers';
+import { codeOf, createProject, createUserWithToken, createWebhook, GqlResult, startTestApi, TestApi } from '../support/api';
+import { callRow, insertCalls } from '../support/fixtures';
 
 let api: TestApi;
 let projectId: string;
