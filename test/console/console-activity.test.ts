@@ -1,7 +1,9 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import type { Browser, Page } from 'playwright-core';
-import { callRow, createProject, insertCalls, waitFor } from '../webhook-calls/helpers';
+import { createProject } from '../support/api';
+import { callRow, insertCalls } from '../support/fixtures';
+import { waitUntil } from '../support/wait';
 import { codeOf, startTestApi, TestApi } from '../support/api';
 import { ReceivedRequest, Receiver, startReceiver } from '../support/receiver';
 import { collectPageErrors, launchBrowser, newPage, screenshot, signIn } from './browser';
@@ -62,7 +64,7 @@ test('a document created through the API appears in the open log within 2 s, wit
   await page.getByText('“Document update” needs a status change, such as publishing a document').waitFor();
   await page.getByRole('status').filter({ hasText: 'Live: new calls appear at the top' }).waitFor();
   await screenshot(page, 'activity-empty');
-  await waitFor('the page\u2019s subscription to start on the server', () => subscribers() === 1, 10_000);
+  await waitUntil('the page\u2019s subscription to start on the server', () => subscribers() === 1, 10_000);
   await page.evaluate(() => (window.marker = 'same page'));
 
   const started = Date.now();
@@ -112,7 +114,7 @@ test('Copy as curl puts a command on the clipboard that sends the receiver the s
   const original = receiver.requests[0];
   const before = receiver.requests.length;
   await promisify(execFile)('sh', ['-c', `${copied} --silent --max-time 10`], { timeout: 15_000 });
-  await receiver.waitUntil((r) => r.length > before, 5000, 'the request sent by the copied curl command');
+  await receiver.waitUntil('the request sent by the copied curl command', (r) => r.length > before, 5000);
   const again: ReceivedRequest = receiver.requests[before];
   expect(again.method).toBe(original.method);
   expect(again.body).toBe(original.body);
@@ -126,7 +128,7 @@ test('Replay sends the call again and adds a REPLAY row to the log', async () =>
   const before = receiver.requests.length;
   await page.getByRole('button', { name: 'Replay' }).click();
   await page.getByText(/^Replayed: delivered/).waitFor();
-  await receiver.waitUntil((r) => r.length > before, 5000, 'the replayed request');
+  await receiver.waitUntil('the replayed request', (r) => r.length > before, 5000);
   expect(receiver.requests[before].headers['webhook-id']).toBe(receiver.requests[0].headers['webhook-id']);
   await page.getByRole('table', { name: 'Attempts of this event' }).getByRole('cell', { name: 'REPLAY', exact: true }).waitFor();
 
@@ -148,7 +150,7 @@ test('with 5,000 calls loaded, older pages by keyset, the table keeps only the r
   await log().getByRole('row').nth(1).waitFor();
   const loaded = page.getByRole('status').filter({ hasText: /calls? loaded/ });
   // Scrolling to the end loads the next page, until the oldest call.
-  await waitFor('every page to load', async () => {
+  await waitUntil('every page to load', async () => {
     await page.locator('.log-body').evaluate((el) => el.scrollTo(0, el.scrollHeight));
     return /^5000 calls loaded, the oldest reached$/.test((await loaded.innerText()).trim());
   }, 60_000);

@@ -1,5 +1,6 @@
 import type { Browser } from 'playwright-core';
-import { callRow, createProject, insertCalls } from '../webhook-calls/helpers';
+import { createProject } from '../support/api';
+import { callRow, insertCalls } from '../support/fixtures';
 import { codeOf, createUserWithToken, startTestApi, TestApi } from '../support/api';
 import { Receiver, startReceiver } from '../support/receiver';
 import { collectPageErrors, launchBrowser, newPage, screenshot, signIn } from './browser';

@@ -1,6 +1,8 @@
 import { WebhookStats1764400000000 } from '../../migrations/1764400000000-WebhookStats';
 import { DURATION_BOUNDS_MS } from '../../src/stats/duration-histogram';
-import { callRow, createProject, createWebhook, insertCalls, waitFor } from '../webhook-calls/helpers';
+import { createProject, createWebhook } from '../support/api';
+import { callRow, insertCalls } from '../support/fixtures';
+import { waitUntil } from '../support/wait';
 import { codeOf, createUserWithToken, GqlResult, startTestApi, TestApi } from '../support/api';
 import { startReceiver, Receiver } from '../support/receiver';
 
@@ -97,10 +99,10 @@ test('a call logged by a real send (the sender\'s one-statement insert) reaches 
   expect(before.data.webhooks.find((w: any) => w.id === live).lastCall).toBeNull();
   const sent = await api.op(tokens.admin, 'TestWebhook', { id: live });
   expect(codeOf(sent)).toBe('OK');
-  await receiver.waitUntil((r) => r.length >= 1, 5000, 'the test call');
+  await receiver.waitUntil('the test call', (r) => r.length >= 1, 5000);
   const now = Date.now();
   let result: GqlResult | undefined;
-  await waitFor('the test call in the rollups', async () => {
+  await waitUntil('the test call in the rollups', async () => {
     result = await api.gql(tokens.admin, STATS, { webhookId: live, bucket: 'HOUR', from: new Date(now - 3_600_000).toISOString(), to: new Date(now + 60_000).toISOString() });
     return result.data?.webhookStats.succeeded === 1;
   });
