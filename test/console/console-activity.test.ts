@@ -32,7 +32,7 @@ let pageErrors: string[];
 const LIVE_DEADLINE_MS = 2000;
 
 beforeAll(async () => {
-  [api, receiver, browser] = await Promise.all([startTestApi(), startReceiver(), launchBrowser()]);
+  [api, receiver, browser] = await Promise.all([startTestApi(), startReceiver(() => ({ status: 200, body: 'ok' })), launchBrowser()]);
   baseUrl = `http://127.0.0.1:${api.app.http!.port}`;
   projectId = await createProject(api, 'Shop');
   const blueprint = await api.op(api.adminToken, 'CreateBlueprint', { projectId, input: { name: 'Product', fields: [{ name: 'price', type: 'number' }] } });

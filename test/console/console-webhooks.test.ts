@@ -16,7 +16,7 @@ let baseUrl: string;
 let projectId: string;
 
 beforeAll(async () => {
-  [api, receiver, browser] = await Promise.all([startTestApi(), startReceiver(), launchBrowser()]);
+  [api, receiver, browser] = await Promise.all([startTestApi(), startReceiver(() => ({ status: 200, body: 'ok' })), launchBrowser()]);
   baseUrl = `http://127.0.0.1:${api.app.http!.port}`;
   projectId = await createProject(api, 'Blog');
 }, 60_000);

@@ -179,7 +179,8 @@ describe('worker processes', () => {
     webhookId = await createWebhook(receiver.url, [threadBlueprintId]);
     const server = spawnServer(workerEnv({ ROLE: 'all', PORT: '0' }));
     children.push(server);
-    await server.waitFor(/delivery worker \S+ running on its own thread/);
+    // A thread loads the modules and opens its own pool: slow on a loaded machine.
+    await server.waitFor(/delivery worker \S+ running on its own thread/, 60_000);
     const ids = await burst(20, 4, threadBlueprintId);
     await receiver.waitUntil('every event delivered', (r) => new Set(r.map(documentIdOf)).size >= ids.length, 30_000);
     expect(new Set(receiver.requests.map(documentIdOf))).toEqual(new Set(ids));

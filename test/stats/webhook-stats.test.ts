@@ -30,7 +30,7 @@ function stats(token: string | null, variables: Record<string, unknown>): Promis
 }
 
 beforeAll(async () => {
-  receiver = await startReceiver();
+  receiver = await startReceiver(() => ({ status: 200, body: 'ok' }));
   api = await startTestApi();
   projectId = await createProject(api, 'Stats');
   hook = await createWebhook(api, projectId, 'stats');
