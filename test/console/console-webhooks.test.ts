@@ -232,7 +232,9 @@ test('keyboard alone: sign in, open a project, create a webhook, saved as typed'
   };
   try {
     await page.goto('/');
-    await page.keyboard.type(api.adminToken); // the token field has the focus on arrival
+    // The token field takes the focus on arrival, once the page has rendered it.
+    await page.waitForFunction(() => document.activeElement?.id === 'token');
+    await page.keyboard.type(api.adminToken);
     await page.keyboard.press('Enter');
     await page.getByRole('heading', { name: 'Projects' }).waitFor();
     await tabTo('Blog');
