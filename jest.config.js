@@ -33,7 +33,9 @@ module.exports = {
   moduleNameMapper: { '^cms-webhooks-sdk$': '<rootDir>/sdk/index.ts' },
   globalSetup: '<rootDir>/test/support/global-setup.ts',
   globalTeardown: '<rootDir>/test/support/global-teardown.ts',
-  testTimeout: 30000,
+  // Hooks included: starting an app on a fresh database (migrations, a worker thread) took over
+  // 30 s when other suites kept both cores busy. A hung test still fails, a minute later.
+  testTimeout: 60000,
   maxWorkers: 2,
   // Workers hold 200-400 MB by the end of a run, and on small VMs handing that memory back to
   // the kernel takes longer than jest's default 500 ms: the 'failed to exit gracefully' warning
