@@ -33,7 +33,7 @@ module.exports = {
   moduleNameMapper: { '^cms-webhooks-sdk$': '<rootDir>/sdk/index.ts' },
   globalSetup: '<rootDir>/test/support/global-setup.ts',
   globalTeardown: '<rootDir>/test/support/global-teardown.ts',
-  // Hooks included: starting an app on a fresh database (migrations, a worker thread) took over
+  // Hooks included: starting an app on a fresh database (its migrations) took over
   // 30 s when other suites kept both cores busy. A hung test still fails, a minute later.
   testTimeout: 60000,
   maxWorkers: 2,
