@@ -40,7 +40,7 @@ export function spawnServer(env: Record<string, string>): ServerProcess {
     child,
     output: () => output,
     exited,
-    waitFor: (pattern, timeoutMs = 20_000) =>
+    waitFor: (pattern, timeoutMs = 60_000) =>
       new Promise<void>((resolve, reject) => {
         if (pattern.test(output)) return resolve();
         const timer = setTimeout(() => reject(new Error(`timed out waiting for ${pattern} in:\n${output}`)), timeoutMs);
