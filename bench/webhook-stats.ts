@@ -1,3 +1,4 @@
+import { WebhookStats1764400000000 } from '../migrations/1764400000000-WebhookStats';
 import { StatsBucket } from '../src/stats/stats-buckets';
 import { WebhookTrigger } from '../src/webhooks/triggers';
 import { seed } from './log-pages';
@@ -41,8 +42,24 @@ async function run(server: DatabaseServer, log: (line: string) => void): Promise
       ids.push(webhook.id);
     }
     let started = performance.now();
-    // One INSERT of every row: the statement trigger rolls them up once, as a batch insert would.
     await seed(bench, project.id, ids, rows);
+    // The seed may load with the table's triggers off (it does for speed), so the rollups are
+    // built again from the log the way their migration builds them for calls logged before it:
+    // down, then up, in one transaction. A seed that left the trigger on counts nothing twice.
+    const runner = dataSource.createQueryRunner();
+    await runner.connect();
+    try {
+      await runner.query('SET statement_timeout = 0');
+      await runner.startTransaction();
+      const migration = new WebhookStats1764400000000();
+      await migration.down(runner);
+      await migration.up(runner);
+      await runner.commitTransaction();
+    } finally {
+      if (runner.isTransactionActive) await runner.rollbackTransaction();
+      await runner.query('RESET statement_timeout');
+      await runner.release();
+    }
     const [shape] = await dataSource.query(
       `SELECT (SELECT count(*) FROM webhook_call) AS calls, (SELECT count(*) FROM webhook_call WHERE webhook_id = $1) AS of_one,
               (SELECT count(*) FROM webhook_call_hourly WHERE webhook_id = $1) AS rollups,
