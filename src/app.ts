@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { DataSource, MigrationExecutor } from 'typeorm';
 import type { Config } from './config/config';
-import { createDataSource, ensureDatabase } from './db/data-source';
+import { createDataSource, ensureDatabase, poolStats } from './db/data-source';
 import { canUseThread, startDeliveryThread } from './delivery/delivery.thread';
 import { createWebhookSender, DeliveryWorker, startDeliveryWorker } from './delivery/delivery.worker';
 import { EmbeddedPostgres, startEmbeddedPostgres, } from './db/embedded-postgres';
@@ -11,12 +11,17 @@ import { ADVISORY_LOCKS } from './db/names';
 import { buildAppSchema } from './graphql/schema';
 import { HttpServer, startHttpServer } from './server';
 import { createServices, Services } from './services';
+import { queueDepth } from './delivery/queue-depth';
+import { enableMetrics, render, watchPool, watchQueue } from './observability/metrics';
+import { MetricsServer, startMetricsServer } from './observability/metrics-server';
 
 export interface RunningApp {
   dataSource: DataSource;
   services: Services;
   http?: HttpServer;
   worker?: DeliveryWorker;
+  /** The metrics listener, when METRICS_PORT is set. */
+  metrics?: MetricsServer;
   /** Graceful stop: health goes 503, HTTP drains, the worker finishes in-flight attempts. */
   stop(): Promise<void>;
 }
@@ -40,6 +45,11 @@ export async function startApp(config: Config, log: (line: string) => void = con
   await ensureDatabase(url);
   const dataSource = createDataSource(url, { statementTimeoutMs: config.statementTimeoutMs });
   await dataSource.initialize();
+  // Before anything records: with METRICS_PORT unset, nothing is recorded at all.
+  if (config.metrics) {
+    enableMetrics({ defaults: true });
+    watchPool('main', () => poolStats(dataSource));
+  }
   // Several processes may start together on one database: one runs the migrations at a time.
   // The lock belongs to a session, so it is taken and released on one dedicated connection,
   // not on whichever pooled connection a query happens to get.
@@ -112,15 +122,31 @@ export async function startApp(config: Config, log: (line: string) => void = con
     }
   }
 
+  let draining = false;
+  let metrics: MetricsServer | undefined;
+  if (config.metrics) {
+    // The queue is the database's, the same for every process: only processes that deliver report it.
+    if (config.role !== 'api') watchQueue(() => withTimeout(queueDepth(dataSource, QUEUE_QUERY_TIMEOUT_MS), QUEUE_QUERY_TIMEOUT_MS + 500));
+    const thread = worker?.metricsSnapshot?.bind(worker);
+    metrics = await startMetricsServer({
+      ...config.metrics,
+      render: async () => render(thread ? [await thread()] : []),
+      readiness: { dataSource, isDraining: () => draining },
+      log,
+    });
+  }
+
   let stopped = false;
   return {
     dataSource,
     services,
     http,
     worker,
+    metrics,
     stop: async () => {
       if (stopped) return;
       stopped = true;
+      draining = true;
       http?.markDraining();
       await http?.close();
       if (http) log('HTTP and WebSocket connections drained');
@@ -132,10 +158,23 @@ export async function startApp(config: Config, log: (line: string) => void = con
       await services.eventFeed.stop();
       await services.webhookCallPubSub.stop();
       await services.identity.touched(); // last-used writes still in flight, before their pool closes
+      // Kept up while draining, so /readyz says why; closed before the pool it reads from.
+      await metrics?.close();
       await dataSource.destroy();
       log('database connections closed');
       await embedded?.stop();
       if (embedded) log('embedded PostgreSQL stopped');
     },
   };
+}
+
+/** A scrape waits this long for the queue gauges (the statement is cancelled after it, too). */
+const QUEUE_QUERY_TIMEOUT_MS = 2_000;
+
+/** Rejects after `ms` even when no pooled connection frees up for `work`: a scrape must not hang. */
+function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_resolve, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms)));
+  work.catch(() => undefined); // its late failure is not unhandled
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }

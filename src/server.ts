@@ -18,6 +18,9 @@ import { createLoaders } from './graphql/loaders';
 import { checkSubscribe, costLimitPlugin, limitRules, serializeRootFields } from './graphql/query-limits';
 import { orUnavailable, unavailableStatusPlugin } from './graphql/unavailable';
 import { gateUpgrades } from './graphql/ws-gate';
+import { readyzResponse } from './observability/health';
+import { graphqlMetricsPlugin } from './observability/graphql-metrics';
+import { watchSubscriptions } from './observability/metrics';
 import type { Services } from './services';
 
 export interface HttpServer {
@@ -45,6 +48,13 @@ export async function startHttpServer(options: {
 
   // A message over maxPayload closes the socket with 1009 before it is buffered (ws's default is 100 MiB).
   const wsServer = new WebSocketServer({ noServer: true, maxPayload: limits.websocket.maxPayloadBytes });
+  // Read when metrics are scraped, not counted per message.
+  const sockets = new Set<{ subscriptions: Record<string, unknown> }>();
+  watchSubscriptions(() => {
+    let subscriptions = 0;
+    for (const ctx of sockets) subscriptions += Object.keys(ctx.subscriptions).length;
+    return { subscriptions, connections: wsServer.clients.size };
+  });
   gateUpgrades(server, wsServer, { path: '/graphql', ...limits.websocket, isDraining: () => draining });
   const wsCleanup = useServer<{ authorization?: string }, { actor?: GraphQLContext['actor']; session?: Session }>(
     {
@@ -74,9 +84,13 @@ export async function startHttpServer(options: {
         if (socket.readyState !== socket.OPEN) session.end(); // closed while authenticating: onClose has run
         ctx.extra.session = session;
         ctx.extra.actor = session.actor;
+        sockets.add(ctx);
         return true;
       },
-      onClose: (ctx) => ctx.extra.session?.end(),
+      onClose: (ctx) => {
+        sockets.delete(ctx);
+        ctx.extra.session?.end();
+      },
       // Loaders batch but do not cache here: a subscription's context outlives any one result.
       context: (ctx): GraphQLContext => ({ actor: ctx.extra.actor ?? null, services, loaders: createLoaders(services.dataSource, { cache: false }) }),
       onError: (_ctx, _id, _payload, errors) =>
@@ -95,6 +109,7 @@ export async function startHttpServer(options: {
     parseOptions: { maxTokens: limits.graphql.maxTokens },
     validationRules: rules,
     plugins: [
+      graphqlMetricsPlugin(),
       costLimitPlugin(limits.graphql.maxCost),
       ApolloServerPluginDrainHttpServer({ httpServer: server }),
       { async serverWillStart() { return { async drainServer() { await wsCleanup.dispose(); } }; } },
@@ -111,6 +126,12 @@ export async function startHttpServer(options: {
     } catch {
       res.status(503).json({ status: 'database unavailable' });
     }
+  });
+  // Probes (src/observability/health.ts); /healthz above stays as load balancers know it.
+  app.get('/livez', (_req, res) => void res.status(200).json({ status: 'alive' }));
+  app.get('/readyz', async (_req, res) => {
+    const { status, body } = await readyzResponse({ dataSource: services.dataSource, isDraining: () => draining });
+    res.status(status).set('cache-control', 'no-store').json(body);
   });
   app.use(
     '/graphql',

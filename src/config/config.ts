@@ -1,3 +1,4 @@
+import net from 'node:net';
 import path from 'node:path';
 
 /**
@@ -37,6 +38,8 @@ export interface Config {
   websocket: WebSocketLimits;
   /** PostgreSQL statement_timeout of every pooled connection; 0 = none. Migrations run without it. */
   statementTimeoutMs: number;
+  /** The metrics and probes listener (/metrics, /livez, /readyz); null = none, and nothing recorded. */
+  metrics: { port: number; host: string } | null;
   webhook: {
     allowedCidrs: string[];
     timeoutMs: number;
@@ -173,6 +176,16 @@ function databaseUrl(env: NodeJS.ProcessEnv): string | undefined {
   return raw;
 }
 
+/** METRICS_PORT unset: no listener. Its host defaults to loopback: metrics are for the operator's scraper, not the world. */
+function metrics(env: NodeJS.ProcessEnv): Config['metrics'] {
+  const host = (env.METRICS_HOST ?? '').trim();
+  if (host !== '' && net.isIP(host) === 0 && !/^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$/.test(host)) {
+    throw new ConfigError('METRICS_HOST', 'an IP address or host name to bind, such as 127.0.0.1 or 0.0.0.0', host);
+  }
+  if ((env.METRICS_PORT ?? '').trim() === '') return null;
+  return { port: integer(env, 'METRICS_PORT', 0, 0, 65535), host: host === '' ? '127.0.0.1' : host };
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv, isValidCidr: (cidr: string) => boolean): Config {
   const bootstrap = env.BOOTSTRAP_ADMIN_TOKEN;
   if (bootstrap !== undefined && bootstrap !== '' && !/^[\x21-\x7e]{16,512}$/.test(bootstrap)) {
@@ -201,6 +214,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, isValidCidr: (cidr: string) =
       maxConnectionsPerAddress: integer(env, 'WS_MAX_CONNECTIONS_PER_ADDRESS', 50, 1, 1_000_000),
     },
     statementTimeoutMs: integer(env, 'DATABASE_STATEMENT_TIMEOUT_MS', 15_000, 0, 3_600_000),
+    metrics: metrics(env),
     webhook: {
       allowedCidrs: cidrs(env, isValidCidr),
       timeoutMs: integer(env, 'WEBHOOK_TIMEOUT_MS', 10_000, 1, 600_000),

@@ -51,3 +51,9 @@ export function withDatabase(url: string, database: string): string {
   u.pathname = `/${database}`;
   return u.toString();
 }
+
+/** The pg pool's counters behind a DataSource, for the pool gauges; undefined once it is closed. */
+export function poolStats(dataSource: DataSource): { totalCount: number; idleCount: number; waitingCount: number } | undefined {
+  if (!dataSource.isInitialized) return undefined;
+  return (dataSource.driver as unknown as { master?: { totalCount: number; idleCount: number; waitingCount: number } }).master;
+}

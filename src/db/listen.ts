@@ -1,4 +1,5 @@
 import { Client, type ClientConfig } from 'pg';
+import { listenReconnected } from '../observability/metrics';
 
 /**
  * A dedicated PostgreSQL connection that LISTENs. Not a pool slot: LISTEN belongs to one
@@ -114,6 +115,7 @@ export class ListenConnection {
     const first = !this.connectedOnce;
     if (!first) {
       this.reconnectCount++;
+      listenReconnected(this.options.name);
       this.options.log(`${this.options.name}: LISTEN connection restored`);
     }
     this.connectedOnce = true;

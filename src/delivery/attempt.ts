@@ -10,6 +10,7 @@ import { buildWebhookRequest } from './request-builder';
 import { serviceUnavailable } from '../common/app-error';
 import type { OutcomeWriter } from './outcome-writer';
 import { WebhookCall } from '../webhook-calls/webhook-call.entity';
+import { attemptMade } from '../observability/metrics';
 
 /**
  * One HTTP attempt, and the log row and delivery state it leads to. Shared by the worker
@@ -85,6 +86,7 @@ async function send(sender: HttpSender, target: AttemptTarget): Promise<{ result
 /** Sends once and describes the outcome; the caller writes it. */
 export async function attempt(sender: HttpSender, target: AttemptTarget, policy: RetryPolicy, delivery?: LeasedDelivery): Promise<Attempted> {
   const { result, loggedHeaders } = await send(sender, target);
+  attemptMade(target.kind, result);
   // Masked before the row is written: a receiver echoing its request would otherwise put a
   // secret header value in the log. A body at the cap may end inside a cut-off secret.
   const secrets = (target.webhook.headers ?? []).filter((h) => h.secret).map((h) => h.value);

@@ -1,4 +1,5 @@
 import type { DataSource } from 'typeorm';
+import { webhookDisabled } from '../observability/metrics';
 
 /**
  * Like Svix: an endpoint that has failed every call for `windowMs` (a failure that old with no
@@ -7,7 +8,7 @@ import type { DataSource } from 'typeorm';
  */
 export async function disableIfFailingFor(dataSource: DataSource, webhookId: string, windowMs: number): Promise<void> {
   const hours = Math.round(windowMs / 3_600_000);
-  await dataSource.query(
+  const [, disabled]: [unknown, number] = await dataSource.query(
     `WITH last_ok AS (SELECT max(created_at) AS at FROM webhook_call WHERE webhook_id = $1 AND success)
      UPDATE webhook SET enabled = false, updated_at = now(),
             disabled_reason = 'Disabled automatically: every call failed for ' || $3 || ' hours (since '
@@ -18,4 +19,5 @@ export async function disableIfFailingFor(dataSource: DataSource, webhookId: str
       WHERE webhook.id = $1 AND webhook.enabled AND first_failure.at <= now() - $2 * interval '1 millisecond'`,
     [webhookId, windowMs, String(hours)],
   );
+  if (disabled > 0) webhookDisabled('auto');
 }

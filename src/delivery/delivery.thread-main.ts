@@ -5,6 +5,8 @@ import type { FromThread, ThreadData, ToThread } from './delivery.thread';
 import { startDeliveryWorker } from './delivery.worker';
 import { OutcomeWriter } from './outcome-writer';
 import { UnrecordedAttempts } from './unrecorded';
+import { enableMetrics, snapshot, watchPool } from '../observability/metrics';
+import { poolStats } from '../db/data-source';
 
 /** The delivery thread's entry point (see delivery.thread.ts). The parent ran the migrations. */
 
@@ -16,6 +18,11 @@ const log = (line: string) => send({ type: 'log', line });
 async function main(): Promise<void> {
   const dataSource = createDataSource(data.databaseUrl, { statementTimeoutMs: data.statementTimeoutMs, applicationName: 'cms-webhooks-worker' });
   await dataSource.initialize();
+  if (data.metrics) {
+    // Process-wide metrics (CPU, memory) come from the main thread: counted here they would add up twice.
+    enableMetrics({ defaults: false });
+    watchPool('delivery_thread', () => poolStats(dataSource));
+  }
   const unrecorded = new UnrecordedAttempts(dataSource, log);
   const writer = new OutcomeWriter(dataSource, { unrecorded });
   const worker = startDeliveryWorker({ dataSource, databaseUrl: data.databaseUrl, config: data.config, log, workerId: data.workerId, unrecorded, writer });
@@ -26,6 +33,9 @@ async function main(): Promise<void> {
         break;
       case 'drained':
         void worker.drained().then(() => send({ type: 'drained', id: message.id }));
+        break;
+      case 'metrics':
+        void snapshot().then((values) => send({ type: 'metrics', id: message.id, snapshot: values }));
         break;
       case 'stop':
         void (async () => {

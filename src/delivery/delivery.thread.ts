@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { Config } from '../config/config';
+import type { MetricsSnapshot } from '../observability/metrics';
 import type { DeliveryWorker } from './delivery.worker';
 
 /**
@@ -22,17 +23,22 @@ export interface ThreadData {
   config: Config['webhook'];
   statementTimeoutMs: number;
   workerId: string;
+  /** Record metrics in the thread, for the main thread's /metrics. */
+  metrics: boolean;
 }
 
-export type ToThread = { type: 'wake' } | { type: 'drained'; id: number } | { type: 'stop'; graceMs: number };
+export type ToThread = { type: 'wake' } | { type: 'drained'; id: number } | { type: 'stop'; graceMs: number } | { type: 'metrics'; id: number };
 export type FromThread =
   | { type: 'log'; line: string }
   | { type: 'ready' }
   | { type: 'drained'; id: number }
+  | { type: 'metrics'; id: number; snapshot: MetricsSnapshot }
   | { type: 'stopped' }
   | { type: 'failed'; message: string };
 
 const ENTRY = path.join(__dirname, 'delivery.thread-main.js');
+/** How long a scrape waits for the thread's metrics before using its last answer. */
+const METRICS_TIMEOUT_MS = 1_000;
 
 /** Whether this build can run the worker on a thread (compiled JavaScript, not sources). */
 export function canUseThread(): boolean {
@@ -52,10 +58,16 @@ export function startDeliveryThread(options: {
     config: options.config.webhook,
     statementTimeoutMs: options.config.statementTimeoutMs,
     workerId,
+    metrics: options.config.metrics !== null,
   };
   const thread = new Worker(ENTRY, { workerData: data });
   const drainWaiters = new Map<number, () => void>();
   let nextDrainId = 0;
+  const metricsWaiters = new Map<number, (snapshot: MetricsSnapshot) => void>();
+  let nextMetricsId = 0;
+  // A thread too busy to answer a scrape in time is reported as it last answered: counters
+  // that vanish for one scrape would read as a reset.
+  let lastSnapshot: MetricsSnapshot = [];
   let stopping = false;
   let exited = false;
   let onStopped: (() => void) | null = null;
@@ -78,6 +90,11 @@ export function startDeliveryThread(options: {
         drainWaiters.get(message.id)?.();
         drainWaiters.delete(message.id);
         break;
+      case 'metrics':
+        lastSnapshot = message.snapshot;
+        metricsWaiters.get(message.id)?.(message.snapshot);
+        metricsWaiters.delete(message.id);
+        break;
       case 'stopped':
         onStopped?.();
         break;
@@ -95,6 +112,8 @@ export function startDeliveryThread(options: {
     exited = true;
     for (const resolve of drainWaiters.values()) resolve();
     drainWaiters.clear();
+    for (const resolve of metricsWaiters.values()) resolve(lastSnapshot);
+    metricsWaiters.clear();
     onStopped?.();
     if (!stopping && code !== 0) options.onCrash(new Error(`delivery thread exited with code ${code}`));
   });
@@ -114,6 +133,20 @@ export function startDeliveryThread(options: {
         const id = nextDrainId++;
         drainWaiters.set(id, resolve);
         post({ type: 'drained', id });
+      }),
+    metricsSnapshot: () =>
+      new Promise<MetricsSnapshot>((resolve) => {
+        if (exited) return resolve(lastSnapshot);
+        const id = nextMetricsId++;
+        const timer = setTimeout(() => {
+          metricsWaiters.delete(id);
+          resolve(lastSnapshot);
+        }, METRICS_TIMEOUT_MS);
+        metricsWaiters.set(id, (snapshot) => {
+          clearTimeout(timer);
+          resolve(snapshot);
+        });
+        post({ type: 'metrics', id });
       }),
     stop: (graceMs = options.config.webhook.shutdownGraceMs) =>
       (stopped ??= (async () => {

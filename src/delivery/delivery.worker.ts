@@ -9,6 +9,7 @@ import type { ClaimedDelivery } from './delivery-row';
 import { fanOut } from './fanout.service';
 import { createHttpSender, type HttpSender } from './http-sender';
 import { OutcomeWriter } from './outcome-writer';
+import { deliveryGivenUp, type MetricsSnapshot } from '../observability/metrics';
 import { claimDue, msUntilNextDue, releaseLeases, type Settled } from './queue';
 import { USER_AGENT } from './request-builder';
 import { RetentionJob } from './retention';
@@ -61,6 +62,8 @@ export interface DeliveryWorker {
   drained(): Promise<void>;
   /** Stops claiming, waits up to `graceMs` for attempts in flight, hands the rest back. */
   stop(graceMs?: number): Promise<void>;
+  /** A worker on another thread: its metrics, to merge into this thread's /metrics. */
+  metricsSnapshot?(): Promise<MetricsSnapshot>;
 }
 
 const FANOUT_BATCH = 500;
@@ -268,6 +271,7 @@ export function startDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWor
       log(retryInMs === null ? `${what} failed (${reason}); giving up` : `${what} failed (${reason}); retry in ${retryInMs} ms`);
     }
     if (retryInMs !== null) wakeUps.at(retryInMs);
+    if (status === DeliveryStatus.FAILED) deliveryGivenUp();
     if (status === DeliveryStatus.FAILED && config.autoDisableAfterMs != null) {
       // Rare (a delivery given up), so the check stays off the hot path.
       await disableIfFailingFor(dataSource, delivery.webhookId, config.autoDisableAfterMs).catch((error) =>

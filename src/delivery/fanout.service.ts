@@ -5,6 +5,7 @@ import { WebhookCallKind } from './delivery.entity';
 import { buildPayloadBody } from './payload';
 import { type ClaimedDelivery, type ClaimedRow, toClaimedDelivery } from './delivery-row';
 import { enqueueDeliveries, type NewDeliveries } from './queue';
+import { eventsFannedOut } from '../observability/metrics';
 
 /**
  * Stage one of delivery: turn committed domain events into one `webhook_delivery` per
@@ -121,7 +122,8 @@ export async function fanOut(dataSource: DataSource, batchSize: number, leaseMs:
     }
   }
   const lease = take && columns.webhookId.length > 0 ? { workerId: take.workerId, leaseMs: take.leaseMs, take: take.plan(columns.webhookId) } : undefined;
-  const leased = await enqueueDeliveries(dataSource.manager, columns, events.map((e) => e.id), lease);
+  const { leased, dispatched } = await enqueueDeliveries(dataSource.manager, columns, events.map((e) => e.id), lease);
+  eventsFannedOut(dispatched);
   const taken = leased.map(({ id, index }) => {
     const webhook = hooks[index];
     return toClaimedDelivery({

@@ -63,9 +63,14 @@ export interface LeaseAtEnqueue {
  * rows leased that way (a row already queued by an earlier fan-out is neither inserted nor
  * leased).
  */
-export async function enqueueDeliveries(manager: EntityManager, rows: NewDeliveries, dispatchedEventIds: string[], lease?: LeaseAtEnqueue): Promise<Array<{ id: string; index: number }>> {
+export async function enqueueDeliveries(
+  manager: EntityManager,
+  rows: NewDeliveries,
+  dispatchedEventIds: string[],
+  lease?: LeaseAtEnqueue,
+): Promise<{ leased: Array<{ id: string; index: number }>; dispatched: Array<{ trigger: string; lagSeconds: number }> }> {
   const take = lease ? lease.take : rows.eventId.map(() => false);
-  const leased: Array<{ id: string; index: number | string }> = await manager.query(
+  const rowsOut: Array<{ id: string | null; index: number | string | null; trigger: string | null; lag: number | null }> = await manager.query(
     `WITH queued AS (
        INSERT INTO webhook_delivery (event_id, webhook_id, project_id, trigger, body, kind, leased_by, lease_expires_at)
        SELECT e, w, p, t, b, $6, CASE WHEN l THEN $8 END, CASE WHEN l THEN now() + $9::double precision * interval '1 millisecond' END
@@ -73,14 +78,22 @@ export async function enqueueDeliveries(manager: EntityManager, rows: NewDeliver
        ON CONFLICT (event_id, webhook_id) WHERE kind = '${WebhookCallKind.EVENT}' DO NOTHING
        RETURNING id, event_id, webhook_id, leased_by
      ), dispatched AS (
-       UPDATE domain_event SET dispatched_at = now(), fanout_lease_until = NULL WHERE id = ANY($7::uuid[])
+       UPDATE domain_event SET dispatched_at = now(), fanout_lease_until = NULL WHERE id = ANY($7::uuid[]) AND dispatched_at IS NULL
+       RETURNING domain_event.trigger, extract(epoch FROM now() - domain_event.created_at)::float8 AS lag
      )
-     SELECT q.id, x.n - 1 AS index
+     SELECT q.id, x.n - 1 AS index, NULL::text AS trigger, NULL::float8 AS lag
        FROM queued q JOIN unnest($1::uuid[], $2::uuid[]) WITH ORDINALITY AS x(e, w, n) ON x.e = q.event_id AND x.w = q.webhook_id
-      WHERE q.leased_by IS NOT NULL`,
+      WHERE q.leased_by IS NOT NULL
+     UNION ALL
+     SELECT NULL, NULL, d.trigger, d.lag FROM dispatched d`,
     [rows.eventId, rows.webhookId, rows.projectId, rows.trigger, rows.body, WebhookCallKind.EVENT, dispatchedEventIds, lease?.workerId ?? null, lease?.leaseMs ?? 0, take],
   );
-  return leased.map((r) => ({ id: r.id, index: Number(r.index) }));
+  return {
+    leased: rowsOut.filter((r) => r.id !== null).map((r) => ({ id: r.id!, index: Number(r.index) })),
+    // Only the events this statement dispatched: a repeat fan-out after a lost lease finds them
+    // dispatched already, so each committed event is reported exactly once.
+    dispatched: rowsOut.filter((r) => r.id === null).map((r) => ({ trigger: r.trigger!, lagSeconds: Number(r.lag) })),
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -324,3 +337,4 @@ export async function settleOutcomes(dataSource: DataSource, entries: readonly S
     return { id: row.id, createdAt: row.created_at, nextRetryAt: row.next_retry_at, settled: row.settled };
   });
 }
+

@@ -7,6 +7,7 @@ import { ProjectRole } from '../cms/roles';
 import { generateSigningSecret } from '../delivery/signing';
 import { HttpMethod, WebhookTrigger } from './triggers';
 import { Webhook } from './webhook.entity';
+import { webhookDisabled } from '../observability/metrics';
 import {
   HeaderInput,
   validateBlueprintIdShape,
@@ -72,7 +73,8 @@ export class WebhookService {
 
   /** Fields left out stay as they are; `headers` replaces the list (values may be omitted to keep them). */
   async update(actor: Actor, id: string, input: WebhookInputData): Promise<Webhook> {
-    return this.dataSource.transaction(async (m) => {
+    let disabledNow = false;
+    const saved = await this.dataSource.transaction(async (m) => {
       const webhook = await this.get(actor, id, m, true);
       if (input.name != null) webhook.name = validateName(input.name);
       if (input.description !== undefined) webhook.description = validateDescription(input.description);
@@ -86,6 +88,7 @@ export class WebhookService {
       if (input.enabled != null) {
         // Deliveries paused while disabled go out again: wake the workers of every process at commit.
         if (input.enabled && !webhook.enabled) await m.query(`SELECT pg_notify('cms_delivery', '')`);
+        disabledNow = !input.enabled && webhook.enabled;
         webhook.enabled = input.enabled;
         // Re-enabling clears the reason the system (or a person) gave for disabling it.
         if (input.enabled) webhook.disabledReason = null;
@@ -93,6 +96,9 @@ export class WebhookService {
       }
       return m.save(webhook);
     });
+    // Counted once committed: a rolled-back update disabled nothing.
+    if (disabledNow) webhookDisabled('manual');
+    return saved;
   }
 
   async delete(actor: Actor, id: string): Promise<boolean> {
