@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import type { ApolloServerPlugin } from '@apollo/server';
+import { getOperationAST } from 'graphql';
 import { CONTRACT_DOCUMENTS, SDK_DOCUMENTS } from '../../sdk/generated/documents';
 import { OperationNames, UNKNOWN_OPERATION } from './classify';
 import { graphqlOperationDone, metricsEnabled } from './metrics';
@@ -26,11 +27,13 @@ export function graphqlMetricsPlugin(names = new OperationNames(KNOWN_OPERATION_
         async willSendResponse(ctx) {
           const body = ctx.response.body;
           const errors = ctx.errors ?? (body.kind === 'single' ? body.singleResult.errors : undefined);
-          // Before the document parses there is no operation to name (and no client-given name is trusted).
-          const name = ctx.document ? (ctx.operationName ?? ctx.request.operationName ?? null) : undefined;
+          // Named from the document only: before it parses there is no operation to name, and a
+          // name the request merely claims is not trusted. An invalid document still has its name.
+          const operation = ctx.operation ?? (ctx.document ? getOperationAST(ctx.document, ctx.request.operationName) : null);
+          const name = ctx.document ? (operation?.name?.value ?? null) : undefined;
           const outcome = !executed ? 'rejected' : errors && errors.length > 0 ? 'error' : 'success';
           const label = name === undefined ? UNKNOWN_OPERATION : names.label(name);
-          graphqlOperationDone(label, ctx.operation?.operation ?? 'unknown', outcome, (performance.now() - started) / 1000);
+          graphqlOperationDone(label, operation?.operation ?? 'unknown', outcome, (performance.now() - started) / 1000);
         },
       };
     },

@@ -68,8 +68,9 @@ export async function checkReadiness(source: ReadinessSource): Promise<Readiness
       if (pending.length > 0) checks.migrations = `pending: ${pending.join(', ')}`;
     }
   }
-  const failed = (Object.keys(checks) as CheckName[]).filter((name) => checks[name] !== 'ok');
-  return { ready: failed.length === 0, checks, failed };
+  // A check that could not run ('unknown') is not named as failed: what stopped it is.
+  const failed = (Object.keys(checks) as CheckName[]).filter((name) => checks[name] !== 'ok' && checks[name] !== 'unknown');
+  return { ready: failed.length === 0 && Object.values(checks).every((v) => v === 'ok'), checks, failed };
 }
 
 /** The JSON body and status both listeners answer /readyz with. */
