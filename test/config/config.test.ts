@@ -215,3 +215,30 @@ describe('the built server with a bad environment', () => {
     expect(result.stderr + result.stdout).not.toContain('Pa55w0rdSecret');
   });
 });
+
+describe('METRICS_PORT and METRICS_HOST', () => {
+  test('unset: no metrics listener', () => {
+    expect(load({}).metrics).toBeNull();
+    expect(load({ METRICS_PORT: '', METRICS_HOST: '0.0.0.0' }).metrics).toBeNull();
+  });
+
+  test('a port listens on loopback unless a host is given', () => {
+    expect(load({ METRICS_PORT: '9464' }).metrics).toEqual({ port: 9464, host: '127.0.0.1' });
+    expect(load({ METRICS_PORT: '9464', METRICS_HOST: '0.0.0.0' }).metrics).toEqual({ port: 9464, host: '0.0.0.0' });
+    expect(load({ METRICS_PORT: '0', METRICS_HOST: '::1' }).metrics).toEqual({ port: 0, host: '::1' });
+    expect(load({ METRICS_PORT: '9464', METRICS_HOST: 'metrics.internal' }).metrics).toEqual({ port: 9464, host: 'metrics.internal' });
+  });
+
+  test.each([
+    ['METRICS_PORT', 'abc'],
+    ['METRICS_PORT', '65536'],
+    ['METRICS_PORT', '-1'],
+    ['METRICS_HOST', 'http://0.0.0.0'],
+    ['METRICS_HOST', '0.0.0.0:9464'],
+    ['METRICS_HOST', 'a b'],
+  ])('%s=%s', (variable, value) => {
+    const error = configErrorOf(() => load({ METRICS_PORT: '9464', [variable]: value }));
+    expect(error.variable).toBe(variable);
+    expect(error.message).toContain(variable);
+  });
+});
