@@ -1,5 +1,6 @@
 import crypto from 'node:crypto';
-import { codeOf, ok, startTestApi, TestApi } from '../support/api';
+import { OPERATIONS } from '../../sdk/operations';
+import { codeOf, ok, startTestApi, TestApi, wsClient } from '../support/api';
 import { scrape, UUID, valueOf } from '../support/metrics';
 import { Receiver, startReceiver } from '../support/receiver';
 import { waitUntil } from '../support/wait';
@@ -144,6 +145,29 @@ describe('GraphQL outcomes', () => {
     expect(delta({ operation: 'anonymous', type: 'query', outcome: 'success' })).toBe(1);
     expect(delta({ operation: 'MyDashboard', type: 'query', outcome: 'success' })).toBe(1);
     expect(delta({ operation: 'NoSuchField', outcome: 'rejected' })).toBe(1);
+  });
+});
+
+describe('WebSocket subscriptions', () => {
+  it('are counted open while open, read at scrape time', async () => {
+    const { projectId } = await project('live');
+    const gauge = async () => {
+      const text = await scrape(metricsPort);
+      return [valueOf(text, 'cms_webhooks_graphql_subscriptions_open'), valueOf(text, 'cms_webhooks_websocket_connections_open')];
+    };
+    expect(await gauge()).toEqual([0, 0]);
+    const client = wsClient(api, api.adminToken);
+    const stream = client.iterate({ query: OPERATIONS.WebhookCallLogged, operationName: 'WebhookCallLogged', variables: { projectId } })[Symbol.asyncIterator]();
+    const next = stream.next(); // starts it
+    try {
+      await waitUntil('the subscription counted', async () => (await gauge())[0] === 1);
+      expect(await gauge()).toEqual([1, 1]);
+    } finally {
+      await stream.return?.();
+      await client.dispose();
+      void next.catch(() => undefined);
+    }
+    await waitUntil('the subscription and its socket gone', async () => JSON.stringify(await gauge()) === '[0,0]');
   });
 });
 
