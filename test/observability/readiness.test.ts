@@ -56,6 +56,25 @@ it('is ready with the database there, 503 naming the database while it is gone, 
   await waitUntil('ready again', async () => (await readyz()).status === 200);
 });
 
+it('answers 503 within its timeout when the database is there but does not answer', async () => {
+  const lock = direct.createQueryRunner();
+  await lock.connect();
+  try {
+    await lock.startTransaction();
+    // The probe's read of the migrations waits behind this lock, as behind a stuck database.
+    await lock.query('LOCK TABLE schema_migration IN ACCESS EXCLUSIVE MODE');
+    const started = Date.now();
+    const { status, body } = await readyz();
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(status).toBe(503);
+    expect(body).toMatchObject({ failed: ['database'], checks: { database: 'no answer within 1000 ms', migrations: 'unknown' } });
+  } finally {
+    await lock.rollbackTransaction();
+    await lock.release();
+  }
+  await waitUntil('ready again', async () => (await readyz()).status === 200);
+});
+
 it('names pending migrations', async () => {
   await direct.query(`DELETE FROM schema_migration WHERE name = (SELECT max(name) FROM schema_migration)`);
   try {
