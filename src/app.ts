@@ -72,6 +72,22 @@ export async function startApp(config: Config, log: (line: string) => void = con
       .finally(() => lock.release());
   }
 
+  let draining = false;
+  let worker: DeliveryWorker | undefined;
+  let metrics: MetricsServer | undefined;
+  if (config.metrics) {
+    // The queue is the database's, the same for every process: only processes that deliver report it.
+    if (config.role !== 'api') watchQueue(() => withTimeout(queueDepth(dataSource, QUEUE_QUERY_TIMEOUT_MS), QUEUE_QUERY_TIMEOUT_MS + 500));
+    // Listening before anything else starts: a port already taken stops the start here.
+    metrics = await startMetricsServer({
+      ...config.metrics,
+      // The delivery thread's counters, when the worker runs on one, merged into this thread's.
+      render: async () => render(worker?.metricsSnapshot ? [await worker.metricsSnapshot()] : []),
+      readiness: { dataSource, isDraining: () => draining },
+      log,
+    });
+  }
+
   // One guarded, keep-alive sender for the sends people trigger (replay, test); the worker has its own.
   const sender = createWebhookSender(config.webhook);
   // Outcomes of attempts made while the database was away, this process's sends and worker alike.
@@ -100,7 +116,6 @@ export async function startApp(config: Config, log: (line: string) => void = con
     log(`console on http://localhost:${http.port}/`);
   }
 
-  let worker: DeliveryWorker | undefined;
   if (config.role !== 'api') {
     if (config.role === 'all' && config.deliveryThread && canUseThread()) {
       worker = startDeliveryThread({
@@ -120,20 +135,6 @@ export async function startApp(config: Config, log: (line: string) => void = con
       await worker.ready;
       log(`delivery worker ${worker.workerId} running`);
     }
-  }
-
-  let draining = false;
-  let metrics: MetricsServer | undefined;
-  if (config.metrics) {
-    // The queue is the database's, the same for every process: only processes that deliver report it.
-    if (config.role !== 'api') watchQueue(() => withTimeout(queueDepth(dataSource, QUEUE_QUERY_TIMEOUT_MS), QUEUE_QUERY_TIMEOUT_MS + 500));
-    const thread = worker?.metricsSnapshot?.bind(worker);
-    metrics = await startMetricsServer({
-      ...config.metrics,
-      render: async () => render(thread ? [await thread()] : []),
-      readiness: { dataSource, isDraining: () => draining },
-      log,
-    });
   }
 
   let stopped = false;
