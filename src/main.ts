@@ -2,10 +2,7 @@ import 'reflect-metadata';
 import { startApp } from './app';
 import { ConfigError, loadConfig } from './config/config';
 import { isValidCidr } from './delivery/ssrf';
-
-function log(line: string): void {
-  console.log(`${new Date().toISOString()} ${line}`);
-}
+import { createLogger, resolveLogFormat } from './observability/logger';
 
 async function main(): Promise<void> {
   let config;
@@ -13,11 +10,15 @@ async function main(): Promise<void> {
     config = loadConfig(process.env, isValidCidr);
   } catch (error) {
     if (error instanceof ConfigError) {
+      // No logger yet (its settings are part of what failed to load): plain text on stderr.
       console.error(`Configuration error: ${error.message}`);
       process.exit(2);
     }
     throw error;
   }
+  // Decided here, where stdout is known: a terminal gets readable lines, a pipe gets JSON.
+  config.log.format = resolveLogFormat(config.log.format, Boolean(process.stdout.isTTY));
+  const log = createLogger({ level: config.log.level, format: config.log.format });
   // Handlers first: a signal that arrives while starting still stops everything started so far
   // (the embedded PostgreSQL included) instead of killing the process half-way.
   const starting = startApp(config, log);
@@ -25,11 +26,11 @@ async function main(): Promise<void> {
   const shutdown = (signal: string) => {
     if (stopping) return;
     stopping = true;
-    log(`${signal}: shutting down`);
+    log.info({ signal }, `${signal}: shutting down`);
     starting.then((app) => app.stop()).then(
       () => process.exit(0),
       (error) => {
-        console.error('shutdown failed:', error instanceof Error ? error.message : error);
+        log.fatal({ err: error }, 'shutdown failed');
         process.exit(1);
       },
     );

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
@@ -19,6 +20,8 @@ import { checkSubscribe, costLimitPlugin, limitRules, serializeRootFields } from
 import { orUnavailable, unavailableStatusPlugin } from './graphql/unavailable';
 import { gateUpgrades } from './graphql/ws-gate';
 import type { Services } from './services';
+import { type Logger, saneRequestId, withRequestLogger } from './observability/logger';
+import { operationLogPlugin } from './observability/operation-log';
 
 export interface HttpServer {
   server: http.Server;
@@ -33,7 +36,7 @@ export async function startHttpServer(options: {
   services: Services;
   port: number;
   host?: string;
-  log: (line: string) => void;
+  log: Logger;
   limits: { graphql: QueryLimits; websocket: WebSocketLimits };
 }): Promise<HttpServer> {
   const { schema, services, log, limits } = options;
@@ -99,6 +102,7 @@ export async function startHttpServer(options: {
       ApolloServerPluginDrainHttpServer({ httpServer: server }),
       { async serverWillStart() { return { async drainServer() { await wsCleanup.dispose(); } }; } },
       unavailableStatusPlugin,
+      operationLogPlugin(log),
     ],
   });
   await apollo.start();
@@ -114,8 +118,17 @@ export async function startHttpServer(options: {
   });
   app.use(
     '/graphql',
+    // A request id on every answer, refusals of the body included; a caller's own is kept if sane.
+    (req, res, next) => {
+      res.locals.requestId = saneRequestId(req.headers['x-request-id']) ?? randomUUID();
+      res.setHeader('x-request-id', res.locals.requestId);
+      next();
+    },
     requireJsonBody(),
     express.json({ limit: HTTP_BODY_LIMIT_BYTES }),
+    // After the body is read: a context set here lasts through the whole operation (body-parser's
+    // stream callbacks would lose it), so every line of the request carries its id.
+    (_req, res, next) => withRequestLogger(log.child({ requestId: res.locals.requestId as string }), next),
     expressMiddleware(apollo, {
       context: async ({ req }) => ({
         actor: await orUnavailable(() => services.identity.authenticate(bearerToken(req.headers.authorization))),

@@ -5,13 +5,15 @@ import type { FromThread, ThreadData, ToThread } from './delivery.thread';
 import { startDeliveryWorker } from './delivery.worker';
 import { OutcomeWriter } from './outcome-writer';
 import { UnrecordedAttempts } from './unrecorded';
+import { createLogger } from '../observability/logger';
 
 /** The delivery thread's entry point (see delivery.thread.ts). The parent ran the migrations. */
 
 const port = parentPort!;
 const data = workerData as ThreadData;
 const send = (message: FromThread) => port.postMessage(message);
-const log = (line: string) => send({ type: 'log', line });
+// Lines go to stdout from here, not through the parent: one less hop per line, same format.
+const log = createLogger(data.log, { base: { thread: 'delivery' } });
 
 async function main(): Promise<void> {
   const dataSource = createDataSource(data.databaseUrl, { statementTimeoutMs: data.statementTimeoutMs, applicationName: 'cms-webhooks-worker' });
@@ -43,6 +45,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: Error) => {
+  log.fatal({ err: error }, 'delivery thread failed to start');
+  log.flush();
   send({ type: 'failed', message: error.message });
   process.exit(1);
 });

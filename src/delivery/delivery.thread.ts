@@ -5,6 +5,7 @@ import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { Config } from '../config/config';
 import type { DeliveryWorker } from './delivery.worker';
+import type { LogSettings, Logger } from '../observability/logger';
 
 /**
  * With ROLE=all, the delivery worker runs on a thread of its own: its own event loop, its own
@@ -22,11 +23,12 @@ export interface ThreadData {
   config: Config['webhook'];
   statementTimeoutMs: number;
   workerId: string;
+  /** The thread builds its own logger with these: the same format and redaction, straight to stdout. */
+  log: LogSettings;
 }
 
 export type ToThread = { type: 'wake' } | { type: 'drained'; id: number } | { type: 'stop'; graceMs: number };
 export type FromThread =
-  | { type: 'log'; line: string }
   | { type: 'ready' }
   | { type: 'drained'; id: number }
   | { type: 'stopped' }
@@ -42,7 +44,7 @@ export function canUseThread(): boolean {
 export function startDeliveryThread(options: {
   databaseUrl: string;
   config: Config;
-  log: (line: string) => void;
+  log: Logger;
   /** The thread died unexpectedly: delivery has stopped in this process. */
   onCrash: (error: Error) => void;
 }): DeliveryWorker {
@@ -52,6 +54,7 @@ export function startDeliveryThread(options: {
     config: options.config.webhook,
     statementTimeoutMs: options.config.statementTimeoutMs,
     workerId,
+    log: { level: options.config.log.level, format: options.config.log.format ?? 'json' },
   };
   const thread = new Worker(ENTRY, { workerData: data });
   const drainWaiters = new Map<number, () => void>();
@@ -68,9 +71,6 @@ export function startDeliveryThread(options: {
 
   thread.on('message', (message: FromThread) => {
     switch (message.type) {
-      case 'log':
-        options.log(message.line);
-        break;
       case 'ready':
         readyResolve();
         break;
@@ -87,7 +87,7 @@ export function startDeliveryThread(options: {
     }
   });
   thread.on('error', (error) => {
-    options.log(`delivery thread crashed: ${error.message}`);
+    options.log.fatal({ err: error }, 'delivery thread crashed');
     readyReject(error);
     if (!stopping) options.onCrash(error);
   });
