@@ -22,6 +22,7 @@ import { gateUpgrades } from './graphql/ws-gate';
 import type { Services } from './services';
 import { type Logger, saneRequestId, withRequestLogger } from './observability/logger';
 import { operationLogPlugin } from './observability/operation-log';
+import { activeTraceId, startOperationSpan } from './observability/tracing';
 
 export interface HttpServer {
   server: http.Server;
@@ -128,7 +129,14 @@ export async function startHttpServer(options: {
     express.json({ limit: HTTP_BODY_LIMIT_BYTES }),
     // After the body is read: a context set here lasts through the whole operation (body-parser's
     // stream callbacks would lose it), so every line of the request carries its id.
-    (_req, res, next) => withRequestLogger(log.child({ requestId: res.locals.requestId as string }), next),
+    // The operation's span is opened here too, so its database statements are its children.
+    (req, res, next) => {
+      const requestId = res.locals.requestId as string;
+      const operation = startOperationSpan(typeof req.body?.operationName === 'string' ? req.body.operationName : 'graphql');
+      operation.span.setAttribute('http.request.header.x-request-id', requestId);
+      res.on('close', () => operation.span.end());
+      operation.run(() => withRequestLogger(log.child({ requestId, traceId: activeTraceId() }), next));
+    },
     expressMiddleware(apollo, {
       context: async ({ req }) => ({
         actor: await orUnavailable(() => services.identity.authenticate(bearerToken(req.headers.authorization))),

@@ -16,6 +16,8 @@ const send = (message: FromThread) => port.postMessage(message);
 const log = createLogger(data.log, { base: { thread: 'delivery' } });
 
 async function main(): Promise<void> {
+  // OpenTelemetry's globals are per thread: the thread registers a provider of its own.
+  if (data.tracing) (require('../observability/tracing-sdk') as typeof import('../observability/tracing-sdk')).startTracing(data.tracing, log);
   const dataSource = createDataSource(data.databaseUrl, { statementTimeoutMs: data.statementTimeoutMs, applicationName: 'cms-webhooks-worker' });
   await dataSource.initialize();
   const unrecorded = new UnrecordedAttempts(dataSource, log);
@@ -35,6 +37,7 @@ async function main(): Promise<void> {
           await writer.flushed();
           await unrecorded.close();
           await dataSource.destroy();
+          if (data.tracing) await (require('../observability/tracing-sdk') as typeof import('../observability/tracing-sdk')).stopTracing();
           send({ type: 'stopped' });
         })();
         break;

@@ -25,6 +25,8 @@ export interface ThreadData {
   workerId: string;
   /** The thread builds its own logger with these: the same format and redaction, straight to stdout. */
   log: LogSettings;
+  /** The thread's own tracer provider, with the same exporter settings; null = off. */
+  tracing: Config['tracing'];
 }
 
 export type ToThread = { type: 'wake' } | { type: 'drained'; id: number } | { type: 'stop'; graceMs: number };
@@ -55,6 +57,7 @@ export function startDeliveryThread(options: {
     statementTimeoutMs: options.config.statementTimeoutMs,
     workerId,
     log: { level: options.config.log.level, format: options.config.log.format ?? 'json' },
+    tracing: options.config.tracing,
   };
   const thread = new Worker(ENTRY, { workerData: data });
   const drainWaiters = new Map<number, () => void>();

@@ -74,7 +74,6 @@ export function loggerOptions(settings: Pick<LogSettings, 'level'>, base: Record
     formatters: {
       // "level":"info" rather than 30: readable, and what most log stores expect.
       level: (label) => ({ level: label }),
-      bindings: (bindings) => maskDeep(bindings) as Record<string, unknown>,
     },
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
     serializers: { err: (error: unknown) => maskDeep(error) },
@@ -109,7 +108,14 @@ export function createLogger(settings: LogSettings, options: { destination?: Des
           sync: true,
         })
       : pino.destination({ dest: 1, sync: true }));
-  return pino(loggerOptions(settings, options.base), destination);
+  return guardChildren(pino(loggerOptions(settings, options.base), destination));
+}
+
+/** A child's bindings are written as given (no hook sees them): they are masked on the way in. */
+function guardChildren(logger: Logger): Logger {
+  const child = logger.child.bind(logger);
+  logger.child = ((bindings: pino.Bindings, childOptions?: pino.ChildLoggerOptions) => guardChildren(child(maskDeep(bindings) as pino.Bindings, childOptions))) as unknown as Logger['child'];
+  return logger;
 }
 
 const REVEAL = Symbol('reveal');
