@@ -105,6 +105,7 @@ export function createLogger(settings: LogSettings, options: { destination?: Des
           colorize: Boolean(process.stdout.isTTY),
           translateTime: 'SYS:HH:MM:ss.l',
           ignore: 'pid,hostname',
+          singleLine: true,
           sync: true,
         })
       : pino.destination({ dest: 1, sync: true }));
