@@ -37,6 +37,10 @@ export function startTracing(settings: TracingSettings, log: Logger, testing?: {
   });
   // The async-hooks context manager and the W3C propagators, process (thread) wide.
   provider.register();
+  // The SDK's own trouble (a collector that refuses or is down) in our log, not lost.
+  const api = require('@opentelemetry/api') as typeof import('@opentelemetry/api');
+  const say = (level: 'error' | 'warn') => (message: string, ...args: unknown[]) => log[level]({ details: args.map(String).join(' ').slice(0, 500) }, `tracing: ${message}`);
+  api.diag.setLogger({ error: say('error'), warn: say('warn'), info: () => undefined, debug: () => undefined, verbose: () => undefined }, api.DiagLogLevel.WARN);
   const pg = new PgInstrumentation({ enabled: false, requireParentSpan: true });
   pg.setTracerProvider(provider);
   for (const definition of pg.getModuleDefinitions()) {
@@ -55,4 +59,5 @@ export async function stopTracing(): Promise<void> {
   api.trace.disable();
   api.context.disable();
   api.propagation.disable();
+  api.diag.disable();
 }

@@ -1,4 +1,4 @@
-import { context, type Link, ROOT_CONTEXT, type Span, SpanKind, type SpanContext, SpanStatusCode, trace, TraceFlags } from '@opentelemetry/api';
+import { context, type Link, ROOT_CONTEXT, type Span, SpanKind, type SpanContext, SpanStatusCode, trace } from '@opentelemetry/api';
 
 /**
  * Tracing through the OpenTelemetry API only. Without OTEL_EXPORTER_OTLP_ENDPOINT no SDK is
@@ -108,5 +108,3 @@ export async function inAttemptSpan<T>(savedTraceparent: string | null | undefin
 export function traceparentOf(span: Span): string | undefined {
   return span.isRecording() ? formatTraceparent(span.spanContext()) : undefined;
 }
-
-export { SpanStatusCode, TraceFlags };
