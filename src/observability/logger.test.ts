@@ -28,6 +28,19 @@ test('secret-named fields are redacted and token-shaped strings masked, in field
   expect(records[2]).toMatchObject({ requestId: 'cms_••••3Ml8' });
 });
 
+test('a driver error is logged by name, message, code and stack: never the statement\'s parameters', () => {
+  const { raw, records, log } = captureLog();
+  const error = Object.assign(new Error('insert or update on table "webhook_call" violates foreign key constraint'), {
+    name: 'QueryFailedError',
+    query: 'INSERT INTO webhook_call …',
+    parameters: ['hdr-secret-value-1234567890', '{"big":"body"}'],
+    driverError: { code: '23503', detail: 'Key (webhook_id)=(x) is not present' },
+  });
+  log.error({ err: error }, 'could not record');
+  expect(records[0].err).toEqual({ type: 'QueryFailedError', message: error.message, stack: expect.any(String), code: '23503' });
+  expect(raw.join('')).not.toContain('hdr-secret-value');
+});
+
 test('printOnce is the one way a credential reaches a line: its own message, marked, at warn', () => {
   const { raw, records, log } = captureLog('warn');
   printOnce(log, `its API token (shown only now): ${TOKEN}`);

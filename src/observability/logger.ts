@@ -56,9 +56,16 @@ export function maskDeep(value: unknown, seen = new WeakSet<object>()): unknown 
   seen.add(value);
   if (Array.isArray(value)) return value.map((item) => maskDeep(item, seen));
   if (value instanceof Error) {
-    const copy: Record<string, unknown> = { type: value.name, message: maskSecretsIn(value.message), stack: value.stack ? maskSecretsIn(value.stack) : undefined };
-    for (const [key, field] of Object.entries(value)) copy[key] = maskDeep(field, seen);
-    return copy;
+    // Name, message, stack and code only: a driver's error carries the statement's parameters
+    // (a webhook's secrets, a whole body), which have no place in a log line.
+    const { code, driverError, cause } = value as Error & { code?: unknown; driverError?: { code?: unknown }; cause?: unknown };
+    return {
+      type: value.name,
+      message: maskSecretsIn(value.message),
+      stack: value.stack ? maskSecretsIn(value.stack) : undefined,
+      code: typeof code === 'string' ? code : typeof driverError?.code === 'string' ? driverError.code : undefined,
+      cause: cause === undefined ? undefined : maskDeep(cause, seen),
+    };
   }
   if (value instanceof Date || Buffer.isBuffer(value)) return value;
   const copy: Record<string, unknown> = {};
