@@ -56,7 +56,7 @@ export function startDeliveryThread(options: {
     config: options.config.webhook,
     statementTimeoutMs: options.config.statementTimeoutMs,
     workerId,
-    log: { level: options.config.log.level, format: options.config.log.format ?? 'json' },
+    log: { level: options.config.log.level, format: options.config.log.format ?? 'json', colorize: Boolean(process.stdout.isTTY) },
     tracing: options.config.tracing,
   };
   const thread = new Worker(ENTRY, { workerData: data });

@@ -22,6 +22,8 @@ export interface LogSettings {
   /** pino level: fatal, error, warn, info, debug, trace or silent. */
   level: string;
   format: LogFormat;
+  /** Colours in the pretty format; by default when stdout is a terminal (the delivery thread is told: its own stdout is no terminal). */
+  colorize?: boolean;
 }
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -109,7 +111,7 @@ export function createLogger(settings: LogSettings, options: { destination?: Des
     (settings.format === 'pretty'
       ? // Loaded only when asked for: JSON output never pays for it.
         (require('pino-pretty') as typeof import('pino-pretty'))({
-          colorize: Boolean(process.stdout.isTTY),
+          colorize: settings.colorize ?? Boolean(process.stdout.isTTY),
           translateTime: 'SYS:HH:MM:ss.l',
           ignore: 'pid,hostname',
           singleLine: true,
