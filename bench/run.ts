@@ -6,6 +6,7 @@ import { fanout } from './fanout';
 import { consoleTiming } from './console';
 import { isolation } from './isolation';
 import { listen } from './listen';
+import { logCost } from './log-cost';
 import { logPages } from './log-pages';
 import { observability } from './observability';
 import { pgboss } from './pgboss';
@@ -23,7 +24,7 @@ import { wsFlood } from './ws-flood';
  * Options are `--name=value` flags or BENCH_* variables (see bench/README.md).
  * Benchmarks are run on purpose, never from the test suite: they take minutes and load the machine.
  */
-const BENCHMARKS: Benchmark[] = [ceiling, steady, backlog, fanout, isolation, saveCost, workers, pgboss, burst, logPages, queryLoad, wsFlood, listen, webhookStats, consoleTiming, observability];
+const BENCHMARKS: Benchmark[] = [ceiling, steady, backlog, fanout, isolation, saveCost, workers, pgboss, burst, logPages, queryLoad, wsFlood, listen, webhookStats, logCost, consoleTiming, observability];
 
 const log = (line: string) => console.log(line);
 

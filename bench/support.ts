@@ -10,6 +10,7 @@ import { type Config, loadConfig } from '../src/config/config';
 import { withDatabase } from '../src/db/data-source';
 import { startEmbeddedPostgres } from '../src/db/embedded-postgres';
 import { isValidCidr } from '../src/delivery/ssrf';
+import { createLogger } from '../src/observability/logger';
 
 /**
  * Shared setup for the benchmarks: one PostgreSQL per run (the machine's own via
@@ -181,7 +182,9 @@ export async function startBenchApp(databaseUrl: string, env: Partial<NodeJS.Pro
     isValidCidr,
   );
   const logged: string[] = [];
-  const app = await startApp(config, (line) => logged.push(line));
+  // Warnings and errors only (worker failures and the like), for the report.
+  const log = createLogger({ level: 'warn', format: 'json' }, { destination: { write: (line: string) => void logged.push((JSON.parse(line) as { msg: string }).msg) } });
+  const app = await startApp(config, log);
   const actor = await app.services.identity.authenticate(token);
   if (!actor) throw new Error('the bootstrap admin token did not authenticate');
   const graphqlUrl = app.http ? `http://127.0.0.1:${app.http.port}/graphql` : '';

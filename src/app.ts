@@ -14,6 +14,7 @@ import { createServices, Services } from './services';
 import { queueDepth } from './delivery/queue-depth';
 import { enableMetrics, render, watchPool, watchQueue } from './observability/metrics';
 import { MetricsServer, startMetricsServer } from './observability/metrics-server';
+import { type Logger, printOnce, silentLogger } from './observability/logger';
 
 export interface RunningApp {
   dataSource: DataSource;
@@ -27,10 +28,11 @@ export interface RunningApp {
 }
 
 /** With no DATABASE_URL, the embedded cluster under DATA_DIR; its data survives restarts. */
-async function resolveDatabase(config: Config, log: (line: string) => void): Promise<{ url: string; embedded?: EmbeddedPostgres }> {
+async function resolveDatabase(config: Config, log: Logger): Promise<{ url: string; embedded?: EmbeddedPostgres }> {
   if (config.databaseUrl) return { url: config.databaseUrl };
   const embedded = await startEmbeddedPostgres({ dataDir: config.dataDir, log: () => undefined });
-  log(
+  log.info(
+    { dataDir: config.dataDir },
     embedded.adopted
       ? `adopting the embedded PostgreSQL left running by an earlier process, data in ${config.dataDir}`
       : `embedded PostgreSQL running with its data in ${config.dataDir}`,
@@ -40,7 +42,7 @@ async function resolveDatabase(config: Config, log: (line: string) => void): Pro
   return { url: url.toString(), embedded };
 }
 
-export async function startApp(config: Config, log: (line: string) => void = console.log): Promise<RunningApp> {
+export async function startApp(config: Config, log: Logger = silentLogger): Promise<RunningApp> {
   const { url, embedded } = await resolveDatabase(config, log);
   await ensureDatabase(url);
   const dataSource = createDataSource(url, { statementTimeoutMs: config.statementTimeoutMs });
@@ -64,7 +66,7 @@ export async function startApp(config: Config, log: (line: string) => void = con
     const migrations = new MigrationExecutor(dataSource, lock);
     migrations.transaction = 'all';
     const applied = await migrations.executePendingMigrations();
-    if (applied.length > 0) log(`applied ${applied.length} migration(s): ${applied.map((m) => m.name).join(', ')}`);
+    if (applied.length > 0) log.info({ migrations: applied.map((m) => m.name) }, `applied ${applied.length} migration(s): ${applied.map((m) => m.name).join(', ')}`);
   } finally {
     await lock
       .query('SELECT pg_advisory_unlock($1)', [ADVISORY_LOCKS.migrations])
@@ -98,7 +100,7 @@ export async function startApp(config: Config, log: (line: string) => void = con
   const { createdToken } = await services.identity.bootstrap(config.bootstrapAdminToken);
   if (createdToken) {
     // Printed once, on the first start of an empty database; only its hash is stored.
-    log(`created super-admin admin@localhost; its API token (shown only now): ${createdToken}`);
+    printOnce(log, `created super-admin admin@localhost; its API token (shown only now): ${createdToken}`);
   }
 
   let http: HttpServer | undefined;
@@ -112,8 +114,8 @@ export async function startApp(config: Config, log: (line: string) => void = con
       log,
       limits: { graphql: config.graphqlLimits, websocket: config.websocket },
     });
-    log(`GraphQL on http://localhost:${http.port}/graphql (subscriptions: ws on the same path), health on /healthz`);
-    log(`console on http://localhost:${http.port}/`);
+    log.info(`GraphQL on http://localhost:${http.port}/graphql (subscriptions: ws on the same path), health on /healthz`);
+    log.info(`console on http://localhost:${http.port}/`);
   }
 
   if (config.role !== 'api') {
@@ -129,11 +131,11 @@ export async function startApp(config: Config, log: (line: string) => void = con
         },
       });
       await worker.ready;
-      log(`delivery worker ${worker.workerId} running on its own thread`);
+      log.info(`delivery worker ${worker.workerId} running on its own thread`);
     } else {
       worker = startDeliveryWorker({ dataSource, databaseUrl: url, config: config.webhook, log, unrecorded, writer });
       await worker.ready;
-      log(`delivery worker ${worker.workerId} running`);
+      log.info(`delivery worker ${worker.workerId} running`);
     }
   }
 
@@ -150,7 +152,7 @@ export async function startApp(config: Config, log: (line: string) => void = con
       draining = true;
       http?.markDraining();
       await http?.close();
-      if (http) log('HTTP and WebSocket connections drained');
+      if (http) log.info('HTTP and WebSocket connections drained');
       // In-flight attempts finish (within the grace period) before the pool closes; the rest are handed back.
       await worker?.stop(config.webhook.shutdownGraceMs);
       sender.close();
@@ -162,9 +164,9 @@ export async function startApp(config: Config, log: (line: string) => void = con
       // Kept up while draining, so /readyz says why; closed before the pool it reads from.
       await metrics?.close();
       await dataSource.destroy();
-      log('database connections closed');
+      log.info('database connections closed');
       await embedded?.stop();
-      if (embedded) log('embedded PostgreSQL stopped');
+      if (embedded) log.info('embedded PostgreSQL stopped');
     },
   };
 }

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
@@ -22,6 +23,9 @@ import { readyzResponse } from './observability/health';
 import { graphqlMetricsPlugin } from './observability/graphql-metrics';
 import { watchSubscriptions } from './observability/metrics';
 import type { Services } from './services';
+import { type Logger, saneRequestId, withRequestLogger } from './observability/logger';
+import { operationLogPlugin } from './observability/operation-log';
+import { activeTraceId, startOperationSpan } from './observability/tracing';
 
 export interface HttpServer {
   server: http.Server;
@@ -36,7 +40,7 @@ export async function startHttpServer(options: {
   services: Services;
   port: number;
   host?: string;
-  log: (line: string) => void;
+  log: Logger;
   limits: { graphql: QueryLimits; websocket: WebSocketLimits };
 }): Promise<HttpServer> {
   const { schema, services, log, limits } = options;
@@ -114,6 +118,7 @@ export async function startHttpServer(options: {
       ApolloServerPluginDrainHttpServer({ httpServer: server }),
       { async serverWillStart() { return { async drainServer() { await wsCleanup.dispose(); } }; } },
       unavailableStatusPlugin,
+      operationLogPlugin(log),
     ],
   });
   await apollo.start();
@@ -135,8 +140,24 @@ export async function startHttpServer(options: {
   });
   app.use(
     '/graphql',
+    // A request id on every answer, refusals of the body included; a caller's own is kept if sane.
+    (req, res, next) => {
+      res.locals.requestId = saneRequestId(req.headers['x-request-id']) ?? randomUUID();
+      res.setHeader('x-request-id', res.locals.requestId);
+      next();
+    },
     requireJsonBody(),
     express.json({ limit: HTTP_BODY_LIMIT_BYTES }),
+    // After the body is read: a context set here lasts through the whole operation (body-parser's
+    // stream callbacks would lose it), so every line of the request carries its id.
+    // The operation's span is opened here too, so its database statements are its children.
+    (req, res, next) => {
+      const requestId = res.locals.requestId as string;
+      const operation = startOperationSpan(typeof req.body?.operationName === 'string' ? req.body.operationName : 'graphql');
+      operation.span.setAttribute('http.request.header.x-request-id', requestId);
+      res.on('close', () => operation.span.end());
+      operation.run(() => withRequestLogger(log.child({ requestId, traceId: activeTraceId() }), next));
+    },
     expressMiddleware(apollo, {
       context: async ({ req }) => ({
         actor: await orUnavailable(() => services.identity.authenticate(bearerToken(req.headers.authorization))),

@@ -1,5 +1,6 @@
 import net from 'node:net';
 import path from 'node:path';
+import { LOG_LEVELS, type LogFormat } from '../observability/logger';
 
 /**
  * Every environment variable the product reads is parsed here, once, at start.
@@ -40,6 +41,13 @@ export interface Config {
   statementTimeoutMs: number;
   /** The metrics and probes listener (/metrics, /livez, /readyz); null = none, and nothing recorded. */
   metrics: { port: number; host: string } | null;
+  log: {
+    level: string;
+    /** Unset: pretty when stdout is a terminal, JSON otherwise (decided in main.ts, which sees stdout). */
+    format: LogFormat | undefined;
+  };
+  /** OpenTelemetry tracing; null = off, and no SDK module is loaded. */
+  tracing: { endpoint: string; serviceName: string } | null;
   webhook: {
     allowedCidrs: string[];
     timeoutMs: number;
@@ -186,6 +194,32 @@ function metrics(env: NodeJS.ProcessEnv): Config['metrics'] {
   return { port: integer(env, 'METRICS_PORT', 0, 0, 65535), host: host === '' ? '127.0.0.1' : host };
 }
 
+function logSettings(env: NodeJS.ProcessEnv): Config['log'] {
+  const level = (env.LOG_LEVEL ?? '').trim().toLowerCase();
+  if (level !== '' && !(LOG_LEVELS as readonly string[]).includes(level)) {
+    throw new ConfigError('LOG_LEVEL', LOG_LEVELS.join(', '), env.LOG_LEVEL ?? '');
+  }
+  const format = (env.LOG_FORMAT ?? '').trim().toLowerCase();
+  if (format !== '' && format !== 'json' && format !== 'pretty') throw new ConfigError('LOG_FORMAT', 'json or pretty', env.LOG_FORMAT ?? '');
+  return { level: level || 'info', format: (format || undefined) as LogFormat | undefined };
+}
+
+function tracing(env: NodeJS.ProcessEnv): Config['tracing'] {
+  const raw = (env.OTEL_EXPORTER_OTLP_ENDPOINT ?? '').trim();
+  if (raw === '') return null;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError('OTEL_EXPORTER_OTLP_ENDPOINT', 'an http:// or https:// URL such as http://localhost:4318', '<unparseable URL>');
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new ConfigError('OTEL_EXPORTER_OTLP_ENDPOINT', 'an http:// or https:// URL (OTLP over HTTP)', `${url.protocol}//…`);
+  }
+  const serviceName = (env.OTEL_SERVICE_NAME ?? '').trim() || 'cms-webhooks';
+  return { endpoint: raw.replace(/\/+$/, ''), serviceName };
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv, isValidCidr: (cidr: string) => boolean): Config {
   const bootstrap = env.BOOTSTRAP_ADMIN_TOKEN;
   if (bootstrap !== undefined && bootstrap !== '' && !/^[\x21-\x7e]{16,512}$/.test(bootstrap)) {
@@ -215,6 +249,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, isValidCidr: (cidr: string) =
     },
     statementTimeoutMs: integer(env, 'DATABASE_STATEMENT_TIMEOUT_MS', 15_000, 0, 3_600_000),
     metrics: metrics(env),
+    log: logSettings(env),
+    tracing: tracing(env),
     webhook: {
       allowedCidrs: cidrs(env, isValidCidr),
       timeoutMs: integer(env, 'WEBHOOK_TIMEOUT_MS', 10_000, 1, 600_000),

@@ -1,4 +1,5 @@
 import { Client, type ClientConfig } from 'pg';
+import type { Logger } from '../observability/logger';
 import { listenReconnected } from '../observability/metrics';
 
 /**
@@ -21,7 +22,7 @@ export interface ListenOptions {
   onNotification(channel: string, payload: string): void;
   /** After each successful connect and LISTEN; `first` is false after a reconnect. */
   onConnected?(first: boolean): void;
-  log(line: string): void;
+  log: Logger;
   /** Names the connection in pg_stat_activity and in log lines. */
   name: string;
 }
@@ -96,7 +97,7 @@ export class ListenConnection {
     next.on('notification', (message) => this.options.onNotification(message.channel, message.payload ?? ''));
     // pg emits 'error' on a broken connection; with no listener that would crash the process.
     next.on('error', (error) => {
-      this.options.log(`${this.options.name}: LISTEN connection error: ${error.message}`);
+      this.options.log.warn({ connection: this.options.name, err: error }, `${this.options.name}: LISTEN connection error`);
       this.drop(next);
     });
     next.on('end', () => this.drop(next));
@@ -104,7 +105,7 @@ export class ListenConnection {
       await next.connect();
       for (const channel of this.options.channels) await next.query(`LISTEN ${quoteIdentifier(channel)}`);
     } catch (error) {
-      this.options.log(`${this.options.name}: cannot LISTEN: ${(error as Error).message}`);
+      this.options.log.warn({ connection: this.options.name, err: error }, `${this.options.name}: cannot LISTEN`);
       this.drop(next);
       return error as Error;
     }
@@ -116,7 +117,7 @@ export class ListenConnection {
     if (!first) {
       this.reconnectCount++;
       listenReconnected(this.options.name);
-      this.options.log(`${this.options.name}: LISTEN connection restored`);
+      this.options.log.info({ connection: this.options.name }, `${this.options.name}: LISTEN connection restored`);
     }
     this.connectedOnce = true;
     this.failures = 0;

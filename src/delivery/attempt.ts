@@ -11,6 +11,7 @@ import { serviceUnavailable } from '../common/app-error';
 import type { OutcomeWriter } from './outcome-writer';
 import { WebhookCall } from '../webhook-calls/webhook-call.entity';
 import { attemptMade } from '../observability/metrics';
+import { inAttemptSpan, markSpanFailed, traceparentOf } from '../observability/tracing';
 
 /**
  * One HTTP attempt, and the log row and delivery state it leads to. Shared by the worker
@@ -28,6 +29,8 @@ export interface AttemptTarget {
   eventId: string;
   trigger: WebhookTrigger;
   body: string;
+  /** The save's W3C traceparent, when it was traced: the attempt's span continues it. */
+  traceContext?: string | null;
 }
 
 /** The leased delivery an attempt belongs to; absent for replays and test sends. */
@@ -59,11 +62,11 @@ const NUL = /\u0000/g;
 const clean = (text: string | null): string | null => (text === null ? null : text.replace(NUL, '\uFFFD'));
 const cleanHeaders = (headers: Header[]): Header[] => headers.map((h) => ({ name: clean(h.name)!, value: clean(h.value)! }));
 
-async function send(sender: HttpSender, target: AttemptTarget): Promise<{ result: AttemptResult; loggedHeaders: Header[] }> {
+async function send(sender: HttpSender, target: AttemptTarget, traceparent: string | undefined): Promise<{ result: AttemptResult; loggedHeaders: Header[] }> {
   const now = new Date();
   // A fresh timestamp (and so a fresh signature) on every attempt: receivers reject
   // timestamps outside a few minutes, and retries come hours apart.
-  const built = buildWebhookRequest(target.webhook, { eventId: target.eventId, body: target.body }, Math.floor(now.getTime() / 1000), now);
+  const built = buildWebhookRequest(target.webhook, { eventId: target.eventId, body: target.body, traceparent }, Math.floor(now.getTime() / 1000), now);
   try {
     return { result: await sender.send(built.request), loggedHeaders: built.loggedHeaders };
   } catch (error) {
@@ -85,7 +88,18 @@ async function send(sender: HttpSender, target: AttemptTarget): Promise<{ result
 
 /** Sends once and describes the outcome; the caller writes it. */
 export async function attempt(sender: HttpSender, target: AttemptTarget, policy: RetryPolicy, delivery?: LeasedDelivery): Promise<Attempted> {
-  const { result, loggedHeaders } = await send(sender, target);
+  const { webhook } = target;
+  const span = { webhookId: webhook.id, eventId: target.eventId, deliveryId: delivery?.id, attempt: delivery ? delivery.attempts + 1 : 1, trigger: target.trigger, kind: target.kind, method: webhook.method, host: hostOf(webhook.url) };
+  const { result, loggedHeaders } = await inAttemptSpan(target.traceContext, span, async (traced) => {
+    const sent = await send(sender, target, webhook.sendTraceContext ? traceparentOf(traced) : undefined);
+    traced.setAttribute('webhook.success', sent.result.success);
+    if (sent.result.statusCode !== null) traced.setAttribute('http.response.status_code', sent.result.statusCode);
+    if (!sent.result.success) {
+      traced.setAttribute('error.type', sent.result.errorCode ?? 'error');
+      markSpanFailed(traced, sent.result.errorCode ?? 'error');
+    }
+    return sent;
+  });
   attemptMade(target.kind, result);
   // Masked before the row is written: a receiver echoing its request would otherwise put a
   // secret header value in the log. A body at the cap may end inside a cut-off secret.
@@ -123,6 +137,14 @@ export async function attempt(sender: HttpSender, target: AttemptTarget, policy:
     delivery: delivery && status ? { id: delivery.id, workerId: delivery.workerId, status, retryInMs } : undefined,
   };
   return { entry, result, status, retryInMs };
+}
+
+function hostOf(url: string): string {
+  try {
+    return new URL(url).host;
+  } catch {
+    return '';
+  }
 }
 
 /** The log row as the API returns it, from what was written and what the database added. */

@@ -12,7 +12,8 @@ import type { WebhookCallKind } from './delivery.entity';
 export type DeliverableWebhook = Pick<
   Webhook,
   'id' | 'projectId' | 'method' | 'url' | 'headers' | 'signingSecret' | 'previousSigningSecret' | 'previousSecretExpiresAt'
->;
+> &
+  Partial<Pick<Webhook, 'sendTraceContext'>>;
 
 export interface ClaimedDelivery {
   id: string;
@@ -24,6 +25,8 @@ export interface ClaimedDelivery {
   /** Attempts completed before this claim. */
   attempts: number;
   webhook: DeliverableWebhook;
+  /** The save's W3C traceparent, when it was traced. */
+  traceContext?: string | null;
 }
 
 /** The columns a claim's RETURNING gives, as pg hands them over. */
@@ -42,6 +45,8 @@ export interface ClaimedRow {
   signing_secret: string;
   previous_signing_secret: string | null;
   previous_secret_expires_at: Date | null;
+  send_trace_context?: boolean;
+  trace_context?: string | null;
 }
 
 export function toClaimedDelivery(row: ClaimedRow): ClaimedDelivery {
@@ -53,6 +58,7 @@ export function toClaimedDelivery(row: ClaimedRow): ClaimedDelivery {
     trigger: row.trigger,
     body: row.body,
     attempts: row.attempts,
+    traceContext: row.trace_context ?? null,
     webhook: {
       id: row.webhook_id,
       projectId: row.project_id,
@@ -62,6 +68,7 @@ export function toClaimedDelivery(row: ClaimedRow): ClaimedDelivery {
       signingSecret: row.signing_secret,
       previousSigningSecret: row.previous_signing_secret,
       previousSecretExpiresAt: row.previous_secret_expires_at,
+      sendTraceContext: row.send_trace_context ?? false,
     },
   };
 }

@@ -7,15 +7,19 @@ import { OutcomeWriter } from './outcome-writer';
 import { UnrecordedAttempts } from './unrecorded';
 import { enableMetrics, snapshot, watchPool } from '../observability/metrics';
 import { poolStats } from '../db/data-source';
+import { createLogger } from '../observability/logger';
 
 /** The delivery thread's entry point (see delivery.thread.ts). The parent ran the migrations. */
 
 const port = parentPort!;
 const data = workerData as ThreadData;
 const send = (message: FromThread) => port.postMessage(message);
-const log = (line: string) => send({ type: 'log', line });
+// Lines go to stdout from here, not through the parent: one less hop per line, same format.
+const log = createLogger(data.log, { base: { thread: 'delivery' } });
 
 async function main(): Promise<void> {
+  // OpenTelemetry's globals are per thread: the thread registers a provider of its own.
+  if (data.tracing) (require('../observability/tracing-sdk') as typeof import('../observability/tracing-sdk')).startTracing(data.tracing, log);
   const dataSource = createDataSource(data.databaseUrl, { statementTimeoutMs: data.statementTimeoutMs, applicationName: 'cms-webhooks-worker' });
   await dataSource.initialize();
   if (data.metrics) {
@@ -43,6 +47,7 @@ async function main(): Promise<void> {
           await writer.flushed();
           await unrecorded.close();
           await dataSource.destroy();
+          if (data.tracing) await (require('../observability/tracing-sdk') as typeof import('../observability/tracing-sdk')).stopTracing();
           send({ type: 'stopped' });
         })();
         break;
@@ -53,6 +58,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: Error) => {
+  log.fatal({ err: error }, 'delivery thread failed to start');
+  log.flush();
   send({ type: 'failed', message: error.message });
   process.exit(1);
 });

@@ -6,6 +6,7 @@ import { Worker } from 'node:worker_threads';
 import type { Config } from '../config/config';
 import type { MetricsSnapshot } from '../observability/metrics';
 import type { DeliveryWorker } from './delivery.worker';
+import type { LogSettings, Logger } from '../observability/logger';
 
 /**
  * With ROLE=all, the delivery worker runs on a thread of its own: its own event loop, its own
@@ -25,11 +26,14 @@ export interface ThreadData {
   workerId: string;
   /** Record metrics in the thread, for the main thread's /metrics. */
   metrics: boolean;
+  /** The thread builds its own logger with these: the same format and redaction, straight to stdout. */
+  log: LogSettings;
+  /** The thread's own tracer provider, with the same exporter settings; null = off. */
+  tracing: Config['tracing'];
 }
 
 export type ToThread = { type: 'wake' } | { type: 'drained'; id: number } | { type: 'stop'; graceMs: number } | { type: 'metrics'; id: number };
 export type FromThread =
-  | { type: 'log'; line: string }
   | { type: 'ready' }
   | { type: 'drained'; id: number }
   | { type: 'metrics'; id: number; snapshot: MetricsSnapshot }
@@ -48,7 +52,7 @@ export function canUseThread(): boolean {
 export function startDeliveryThread(options: {
   databaseUrl: string;
   config: Config;
-  log: (line: string) => void;
+  log: Logger;
   /** The thread died unexpectedly: delivery has stopped in this process. */
   onCrash: (error: Error) => void;
 }): DeliveryWorker {
@@ -59,6 +63,8 @@ export function startDeliveryThread(options: {
     statementTimeoutMs: options.config.statementTimeoutMs,
     workerId,
     metrics: options.config.metrics !== null,
+    log: { level: options.config.log.level, format: options.config.log.format ?? 'json', colorize: Boolean(process.stdout.isTTY) },
+    tracing: options.config.tracing,
   };
   const thread = new Worker(ENTRY, { workerData: data });
   const drainWaiters = new Map<number, () => void>();
@@ -80,9 +86,6 @@ export function startDeliveryThread(options: {
 
   thread.on('message', (message: FromThread) => {
     switch (message.type) {
-      case 'log':
-        options.log(message.line);
-        break;
       case 'ready':
         readyResolve();
         break;
@@ -104,7 +107,7 @@ export function startDeliveryThread(options: {
     }
   });
   thread.on('error', (error) => {
-    options.log(`delivery thread crashed: ${error.message}`);
+    options.log.fatal({ err: error }, 'delivery thread crashed');
     readyReject(error);
     if (!stopping) options.onCrash(error);
   });

@@ -16,6 +16,7 @@ import { RetentionJob } from './retention';
 import { SlotPool } from './slots';
 import { UnrecordedAttempts } from './unrecorded';
 import { WakeUps } from './wake-ups';
+import type { Logger } from '../observability/logger';
 
 /**
  * Stage two of delivery: claim due deliveries under a lease, send them, record the outcome.
@@ -41,8 +42,8 @@ export interface DeliveryWorkerOptions {
   /** For the dedicated LISTEN connection. */
   databaseUrl: string;
   config: Config['webhook'];
-  /** Short operational lines; never given header values, secrets or bodies. */
-  log: (line: string) => void;
+  /** Operational lines, with the delivery's ids as fields; never given header values, secrets, URLs or bodies. */
+  log: Logger;
   workerId?: string;
   /** Defaults to an SSRF-guarded sender built from `config`; an injected one is not closed by stop(). */
   sender?: HttpSender;
@@ -136,7 +137,7 @@ export function startDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWor
         } while (pumpAgain && !stopping);
       } catch (error) {
         // Database trouble: the next poll (or notification) tries again.
-        log(`delivery worker: pump failed: ${(error as Error).message}`);
+        log.error({ err: error }, 'delivery worker: pump failed');
       } finally {
         pumping = null;
         checkDrained();
@@ -214,7 +215,7 @@ export function startDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWor
     // A delivery that waited this long might see its lease run out during the attempt.
     const { start, stale } = slots.take(Date.now() - (config.timeoutMs + config.leaseMarginMs / 2));
     if (stale.length > 0) {
-      releaseLeases(dataSource, workerId, stale.map((d) => d.id)).catch((error) => log(`delivery worker: could not hand back ${stale.length} lease(s): ${(error as Error).message}`));
+      releaseLeases(dataSource, workerId, stale.map((d) => d.id)).catch((error) => log.warn({ err: error }, `delivery worker: could not hand back ${stale.length} lease(s)`));
     }
     start.forEach(run);
   }
@@ -223,12 +224,12 @@ export function startDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWor
     const work = (async () => {
       let attempted: Attempted | undefined;
       try {
-        const { webhook, kind, eventId, trigger, body } = delivery;
-        attempted = await attempt(sender, { webhook, kind, eventId, trigger, body }, policy, { id: delivery.id, attempts: delivery.attempts, workerId });
+        const { webhook, kind, eventId, trigger, body, traceContext } = delivery;
+        attempted = await attempt(sender, { webhook, kind, eventId, trigger, body, traceContext }, policy, { id: delivery.id, attempts: delivery.attempts, workerId });
       } catch (error) {
         // attempt() turns every sending failure into an outcome; this is a bug guard. Nothing is
         // logged, so the lease runs out and the delivery is tried again.
-        log(`delivery ${delivery.id}: attempt failed before it could be logged: ${(error as Error).message}`);
+        log.error({ ...deliveryFields(delivery), err: error }, 'delivery attempt failed before it could be logged');
       } finally {
         // The receiver is done with us: its slot goes to the next delivery while the outcome is written.
         slots.exchanged(delivery);
@@ -240,10 +241,10 @@ export function startDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWor
       } catch (error) {
         if ((error as { driverError?: { code?: string } }).driverError?.code === '23503') {
           // The webhook was deleted during the attempt; its deliveries and log went with it.
-          log(`delivery ${delivery.id}: webhook ${delivery.webhookId} was deleted during the attempt; nothing recorded`);
+          log.info(deliveryFields(delivery), 'delivery attempt not recorded: the webhook was deleted during the attempt');
         } else {
           // Not recorded: the lease expires and the delivery is tried again (at least once).
-          log(`delivery ${delivery.id}: attempt could not be recorded: ${(error as Error).message}`);
+          log.error({ ...deliveryFields(delivery), err: error }, 'delivery attempt could not be recorded; it is made again once its lease expires');
         }
       } finally {
         slots.settled(delivery.id);
@@ -256,32 +257,35 @@ export function startDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWor
   }
 
   async function report(delivery: ClaimedDelivery, attempted: Attempted, settled: Settled | null): Promise<void> {
-    const what = `delivery ${delivery.id} (webhook ${delivery.webhookId}) attempt ${delivery.attempts + 1}`;
     const { result, retryInMs, status } = attempted;
+    const fields = attemptFields(delivery, attempted);
     if (!settled) {
-      log(`${what}: sent, but the database is unavailable; the outcome is kept in memory and logged when it is back`);
+      log.warn(fields, 'delivery attempt made, but the database is unavailable; the outcome is kept in memory and logged when it is back');
       return;
     }
     if (!settled.settled) {
-      log(`${what}: lease was taken over; logged the attempt, left the delivery alone`);
+      log.warn(fields, 'delivery attempt logged, but its lease was taken over; left the delivery alone');
       return;
     }
-    if (!result.success) {
-      const reason = result.errorCode ?? 'error';
-      log(retryInMs === null ? `${what} failed (${reason}); giving up` : `${what} failed (${reason}); retry in ${retryInMs} ms`);
-    }
+    // One line per attempt: a success at info (LOG_LEVEL=warn drops them), a failure to be
+    // retried at warn, a delivery given up at error.
+    if (result.success) log.info(fields, 'delivery attempt succeeded');
+    else if (retryInMs === null) log.error(fields, `delivery attempt failed (${fields.errorCode}); giving up`);
+    else log.warn(fields, `delivery attempt failed (${fields.errorCode}); retry in ${retryInMs} ms`);
     if (retryInMs !== null) wakeUps.at(retryInMs);
     if (status === DeliveryStatus.FAILED) deliveryGivenUp();
     if (status === DeliveryStatus.FAILED && config.autoDisableAfterMs != null) {
       // Rare (a delivery given up), so the check stays off the hot path.
-      await disableIfFailingFor(dataSource, delivery.webhookId, config.autoDisableAfterMs).catch((error) =>
-        log(`delivery worker: auto-disable check of webhook ${delivery.webhookId} failed: ${(error as Error).message}`),
-      );
+      const disabled = await disableIfFailingFor(dataSource, delivery.webhookId, config.autoDisableAfterMs).catch((error) => {
+        log.error({ webhookId: delivery.webhookId, err: error }, 'delivery worker: auto-disable check failed');
+        return false;
+      });
+      if (disabled) log.error({ webhookId: delivery.webhookId, autoDisableAfterMs: config.autoDisableAfterMs }, 'webhook disabled automatically: every call failed for WEBHOOK_AUTO_DISABLE_AFTER');
     }
   }
 
   const ready = (async () => {
-    log(`delivery worker ${workerId} starting`);
+    log.info({ workerId }, `delivery worker ${workerId} starting`);
     await wakeUps.start();
     wake();
     while (pumping) await pumping;
@@ -303,14 +307,14 @@ export function startDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWor
     if (slots.runningCount > 0) {
       // Handed back at once rather than left to expire, so another worker takes them now.
       const released = await releaseLeases(dataSource, workerId);
-      log(`delivery worker ${workerId}: released ${released} lease(s) still in flight after ${graceMs} ms`);
+      log.warn({ workerId, released }, `delivery worker ${workerId}: released ${released} lease(s) still in flight after ${graceMs} ms`);
     }
     if (!options.sender) sender.close();
     // Closing the sender aborts what is left; give those attempts a moment to write their log rows.
     if (attempts.size > 0) await settleWithin([...attempts], 1_000);
     await writer.flushed();
     if (!options.unrecorded) await unrecorded.close();
-    log(`delivery worker ${workerId} stopped`);
+    log.info({ workerId }, `delivery worker ${workerId} stopped`);
   }
 
   return {
@@ -323,6 +327,25 @@ export function startDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWor
         checkDrained();
       }),
     stop: (graceMs) => (stopped ??= stop(graceMs)),
+  };
+}
+
+/** The ids every line about a delivery carries. */
+function deliveryFields(delivery: ClaimedDelivery) {
+  return { deliveryId: delivery.id, webhookId: delivery.webhookId, eventId: delivery.eventId, trigger: delivery.trigger, attempt: delivery.attempts + 1 };
+}
+
+/** An attempt's line: who, and what came of it. No URL (it may hold credentials), no error text (it may quote the receiver). */
+function attemptFields(delivery: ClaimedDelivery, attempted: Attempted) {
+  const { result, status, retryInMs } = attempted;
+  return {
+    ...deliveryFields(delivery),
+    outcome: result.success ? 'succeeded' : retryInMs === null ? 'failed' : 'retrying',
+    status: status ?? undefined,
+    statusCode: result.statusCode ?? undefined,
+    errorCode: result.success ? undefined : (result.errorCode ?? 'error'),
+    durationMs: Math.round(result.durationMs),
+    retryInMs: retryInMs ?? undefined,
   };
 }
 

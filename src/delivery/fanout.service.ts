@@ -42,6 +42,7 @@ interface EventRow {
   trigger: WebhookTrigger;
   blueprint_id: string | null;
   metadata: EventMetadata;
+  trace_context: string | null;
 }
 
 /** What fan-out reads of a webhook: to match events, and to send at once what it leases. */
@@ -90,17 +91,17 @@ export async function fanOut(dataSource: DataSource, batchSize: number, leaseMs:
      ), leased AS (
        UPDATE domain_event e SET fanout_lease_until = now() + $2::double precision * interval '1 millisecond'
          FROM picked WHERE e.id = picked.id
-       RETURNING e.id, e.project_id, e.trigger, e.blueprint_id, e.metadata, e.created_at
+       RETURNING e.id, e.project_id, e.trigger, e.blueprint_id, e.metadata, e.created_at, e.trace_context
      ), hooks AS (
        SELECT w.project_id, json_agg(json_build_object(
                 'id', w.id, 'project_id', w.project_id, 'triggers', w.triggers, 'blueprint_ids', w.blueprint_ids, 'method', w.method, 'url', w.url,
                 'headers', w.headers, 'signing_secret', w.signing_secret, 'previous_signing_secret', w.previous_signing_secret,
-                'previous_secret_expires_at', w.previous_secret_expires_at)) AS webhooks
+                'previous_secret_expires_at', w.previous_secret_expires_at, 'send_trace_context', w.send_trace_context)) AS webhooks
          FROM webhook w
         WHERE w.enabled AND w.project_id IN (SELECT project_id FROM leased)
         GROUP BY w.project_id
      )
-     SELECT l.id, l.project_id, l.trigger, l.blueprint_id, l.metadata, hooks.webhooks
+     SELECT l.id, l.project_id, l.trigger, l.blueprint_id, l.metadata, l.trace_context, hooks.webhooks
        FROM leased l LEFT JOIN hooks ON hooks.project_id = l.project_id
       ORDER BY l.created_at`,
     [batchSize, leaseMs],
@@ -109,6 +110,7 @@ export async function fanOut(dataSource: DataSource, batchSize: number, leaseMs:
 
   const columns: NewDeliveries = { eventId: [], webhookId: [], projectId: [], trigger: [], body: [] };
   const hooks: WebhookRow[] = [];
+  const traceContexts: Array<string | null> = [];
   for (const event of events) {
     const matchable = { trigger: event.trigger, blueprintId: event.blueprint_id };
     for (const webhook of event.webhooks ?? []) {
@@ -119,6 +121,7 @@ export async function fanOut(dataSource: DataSource, batchSize: number, leaseMs:
       columns.trigger.push(event.trigger);
       columns.body.push(buildPayloadBody({ id: event.id, projectId: event.project_id, trigger: event.trigger, metadata: event.metadata }, webhook.id));
       hooks.push(webhook);
+      traceContexts.push(event.trace_context);
     }
   }
   const lease = take && columns.webhookId.length > 0 ? { workerId: take.workerId, leaseMs: take.leaseMs, take: take.plan(columns.webhookId) } : undefined;
@@ -136,6 +139,7 @@ export async function fanOut(dataSource: DataSource, batchSize: number, leaseMs:
       body: columns.body[index],
       attempts: 0,
       previous_secret_expires_at: webhook.previous_secret_expires_at === null ? null : new Date(webhook.previous_secret_expires_at),
+      trace_context: traceContexts[index],
     });
   });
   return { events: events.length, taken };

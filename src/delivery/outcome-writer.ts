@@ -22,7 +22,6 @@ export interface OutcomeWriterOptions {
   /** Request and response bodies per statement at most (a response body may be 64 KiB). */
   maxBytes?: number;
   unrecorded?: UnrecordedAttempts;
-  log?: (line: string) => void;
 }
 
 interface Waiting {

@@ -31,7 +31,8 @@ const CLAIMABLE = `d.status = ${PENDING}
           AND w.enabled`;
 
 const RETURNED_DELIVERY = `d.id, d.event_id, d.webhook_id, d.kind, d.trigger, d.body, d.attempts,
-            w.project_id, w.method, w.url, w.headers, w.signing_secret, w.previous_signing_secret, w.previous_secret_expires_at`;
+            w.project_id, w.method, w.url, w.headers, w.signing_secret, w.previous_signing_secret, w.previous_secret_expires_at,
+            w.send_trace_context, (SELECT e.trace_context FROM domain_event e WHERE e.id = d.event_id) AS trace_context`;
 
 // ---------------------------------------------------------------------------------------------
 // enqueue

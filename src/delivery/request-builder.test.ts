@@ -141,3 +141,20 @@ describe('buildWebhookRequest', () => {
     expect(request.body).toBe(BODY);
   });
 });
+
+describe('buildWebhookRequest with a traceparent', () => {
+  const TRACEPARENT = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+
+  it('comes last, after the signature, which it leaves alone; a webhook header of that name gives way', () => {
+    const hook = webhook({ headers: [{ name: 'TraceParent', value: 'theirs', secret: false }, { name: 'tracestate', value: 'a=b', secret: false }, { name: 'X-Tenant', value: 'acme', secret: false }] });
+    const at = new Date(1_700_000_000_000);
+    const traced = buildWebhookRequest(hook, { eventId: EVENT_ID, body: BODY, traceparent: TRACEPARENT }, 1_700_000_000, at);
+    const plain = buildWebhookRequest(hook, { eventId: EVENT_ID, body: BODY }, 1_700_000_000, at);
+    expect(traced.request.headers.map((h) => h.name)).toEqual(['X-Tenant', 'user-agent', 'content-type', 'webhook-id', 'webhook-timestamp', 'webhook-signature', 'traceparent']);
+    expect(traced.request.headers.at(-1)).toEqual({ name: 'traceparent', value: TRACEPARENT });
+    expect(traced.loggedHeaders).toEqual(traced.request.headers);
+    expect(headerMap(traced.request.headers)['webhook-signature']).toBe(headerMap(plain.request.headers)['webhook-signature']);
+    // Without ours, the webhook's own headers of those names are sent as stored.
+    expect(headerMap(plain.request.headers)).toMatchObject({ traceparent: 'theirs', tracestate: 'a=b' });
+  });
+});

@@ -1,6 +1,6 @@
 import { maskSecret } from '../common/mask';
 import type { Webhook } from '../webhooks/webhook.entity';
-import { isSendableHeader, RESERVED_HEADERS } from '../webhooks/webhook.validation';
+import { isSendableHeader, RESERVED_HEADERS, TRACE_HEADERS } from '../webhooks/webhook.validation';
 import type { Header, HttpMethod, OutgoingRequest } from './http-sender';
 import { signatureHeader } from './signing';
 
@@ -40,6 +40,8 @@ export interface WebhookMessage {
   /** Sent as `webhook-id`: the event id, the same for every retry and replay. */
   eventId: string;
   body: string;
+  /** W3C traceparent of this attempt, for a webhook that sends trace context. */
+  traceparent?: string;
 }
 
 export interface BuiltRequest {
@@ -64,6 +66,8 @@ export function buildWebhookRequest(
   const loggedHeaders: Header[] = [];
   for (const header of webhook.headers ?? []) {
     if (isReservedHeaderName(header.name)) continue;
+    // Ours wins; a row stored before the option was turned on may still have its own.
+    if (message.traceparent && TRACE_HEADERS.has(header.name.trim().toLowerCase())) continue;
     // Stored before the API checked what HTTP can carry: Node would refuse the whole request,
     // failing every delivery. Left out of the request and of the log alike, so the log stays true.
     if (!isSendableHeader(header.name, header.value)) continue;
@@ -80,6 +84,8 @@ export function buildWebhookRequest(
     { name: 'webhook-timestamp', value: String(timestampSeconds) },
     { name: 'webhook-signature', value: signature },
   ];
+  // Outside the signature (id.timestamp.body): a receiver verifies the same way with or without it.
+  if (message.traceparent) ours.push({ name: 'traceparent', value: message.traceparent });
   headers.push(...ours);
   loggedHeaders.push(...ours);
   return {

@@ -1,6 +1,7 @@
 import type { DataSource } from 'typeorm';
 import { ADVISORY_LOCKS } from '../db/names';
 import { DeliveryStatus } from './delivery.entity';
+import type { Logger } from '../observability/logger';
 
 /**
  * Retention: the call log, finished deliveries and dispatched events older than
@@ -82,7 +83,7 @@ export class RetentionJob {
   constructor(
     private readonly dataSource: DataSource,
     private readonly retentionMs: number | null,
-    private readonly log: (line: string) => void,
+    private readonly log: Logger,
   ) {}
 
   /** Runs now, then every hour; does nothing when retention is off. */
@@ -107,10 +108,10 @@ export class RetentionJob {
       try {
         const result = await pruneExpired(this.dataSource, { retentionMs, shouldStop: () => this.stopping });
         if (result && result.calls + result.deliveries + result.events > 0) {
-          this.log(`retention: deleted ${result.calls} log row(s), ${result.deliveries} finished deliveries, ${result.events} dispatched event(s) past ${Math.round(retentionMs / 3_600_000)} h`);
+          this.log.info({ deletedCalls: result.calls, deletedDeliveries: result.deliveries, deletedEvents: result.events }, `retention: deleted ${result.calls} log row(s), ${result.deliveries} finished deliveries, ${result.events} dispatched event(s) past ${Math.round(retentionMs / 3_600_000)} h`);
         }
       } catch (error) {
-        this.log(`retention: failed, next try in an hour: ${(error as Error).message}`);
+        this.log.error({ err: error }, 'retention: failed, next try in an hour');
       } finally {
         this.running = null;
       }

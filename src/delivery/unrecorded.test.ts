@@ -2,6 +2,8 @@ import type { DataSource } from 'typeorm';
 import type { CallRow } from './queue';
 import { UnrecordedAttempts } from './unrecorded';
 import { DeliveryStatus } from './delivery.entity';
+import { silentLogger } from '../observability/logger';
+import { captureLog } from '../../test/support/log';
 
 /**
  * The bounds and the give-up path. Whether kept attempts reach the log once PostgreSQL is back
@@ -20,8 +22,8 @@ const keepRow = (store: UnrecordedAttempts, n: number, bytes?: number) =>
   store.keep({ call: row(n, bytes), delivery: { id: `d${n}`, workerId: 'me', status: DeliveryStatus.SUCCEEDED, retryInMs: null } });
 
 test('keeps at most the configured number of attempts, dropping the oldest, and says so', async () => {
-  const lines: string[] = [];
-  const store = new UnrecordedAttempts(away, (l) => lines.push(l), { attempts: 3, bytes: 1e9 });
+  const { lines, log } = captureLog();
+  const store = new UnrecordedAttempts(away, log, { attempts: 3, bytes: 1e9 });
   for (let n = 1; n <= 5; n++) keepRow(store, n);
   expect(store.size).toBe(3);
   expect(store.deliveryIds()).toEqual(['d3', 'd4', 'd5']);
@@ -31,7 +33,7 @@ test('keeps at most the configured number of attempts, dropping the oldest, and 
 });
 
 test('keeps at most the configured bytes, but always the newest attempt', async () => {
-  const store = new UnrecordedAttempts(away, () => undefined, { attempts: 100, bytes: 5_000 });
+  const store = new UnrecordedAttempts(away, silentLogger, { attempts: 100, bytes: 5_000 });
   keepRow(store, 1, 1_000);
   keepRow(store, 2, 1_000);
   expect(store.size).toBe(2);
@@ -41,7 +43,7 @@ test('keeps at most the configured bytes, but always the newest attempt', async 
 });
 
 test('an outage keeps everything in order for the next try', async () => {
-  const store = new UnrecordedAttempts(away, () => undefined);
+  const store = new UnrecordedAttempts(away, silentLogger);
   for (let n = 1; n <= 3; n++) keepRow(store, n);
   await store.flush();
   expect(store.deliveryIds()).toEqual(['d1', 'd2', 'd3']);

@@ -1,6 +1,7 @@
 import type { DataSource } from 'typeorm';
 import { isDatabaseUnavailable } from '../db/errors';
 import { type SettleEntry, settleOutcomes } from './queue';
+import type { Logger } from '../observability/logger';
 
 /**
  * Attempts that went out while the database could not take their outcome. The request was
@@ -29,7 +30,7 @@ export class UnrecordedAttempts {
 
   constructor(
     private readonly dataSource: DataSource,
-    private readonly log: (line: string) => void,
+    private readonly log: Logger,
     private readonly limits = { attempts: MAX_KEPT_ATTEMPTS, bytes: MAX_KEPT_BYTES },
   ) {}
 
@@ -53,7 +54,7 @@ export class UnrecordedAttempts {
       this.bytes -= this.kept.shift()!.bytes;
       dropped++;
     }
-    if (dropped > 0) this.log(`unrecorded attempts: over ${this.limits.attempts} attempts or ${this.limits.bytes} bytes kept; dropped the ${dropped} oldest`);
+    if (dropped > 0) this.log.error({ dropped }, `unrecorded attempts: over ${this.limits.attempts} attempts or ${this.limits.bytes} bytes kept; dropped the ${dropped} oldest`);
     this.schedule();
   }
 
@@ -68,7 +69,7 @@ export class UnrecordedAttempts {
     this.timer = null;
     if (this.kept.length > 0) await this.flush();
     this.closed = true;
-    if (this.kept.length > 0) this.log(`unrecorded attempts: ${this.kept.length} attempt(s) made while the database was unavailable could not be logged before stopping`);
+    if (this.kept.length > 0) this.log.error({ lost: this.kept.length }, `unrecorded attempts: ${this.kept.length} attempt(s) made while the database was unavailable could not be logged before stopping`);
   }
 
   private schedule(): void {
@@ -95,13 +96,13 @@ export class UnrecordedAttempts {
         }
         // Not an outage (e.g. the webhook was deleted meanwhile, and its log with it): this
         // row can never be written, and keeping it would hold up the ones behind it.
-        this.log(`unrecorded attempts: dropped the attempt of delivery ${next.delivery?.id ?? '(send)'} (webhook ${next.call.webhookId}): ${(error as Error).message.slice(0, 200)}`);
+        this.log.error({ deliveryId: next.delivery?.id, webhookId: next.call.webhookId, eventId: next.call.eventId, err: error }, `unrecorded attempts: dropped the attempt of delivery ${next.delivery?.id ?? '(send)'} (webhook ${next.call.webhookId})`);
       }
       this.kept.shift();
       this.bytes -= next.bytes;
     }
     if (this.kept.length === 0) this.failures = 0;
-    if (written > 0) this.log(`unrecorded attempts: logged ${written} attempt(s) made while the database was unavailable`);
+    if (written > 0) this.log.info({ written }, `unrecorded attempts: logged ${written} attempt(s) made while the database was unavailable`);
     this.schedule();
   }
 }

@@ -1,5 +1,6 @@
 import { ListenConnection } from '../db/listen';
 import { CHANNELS } from '../db/names';
+import type { Logger } from '../observability/logger';
 
 /**
  * When a worker looks for work. Three sources, each covering the others' gaps: LISTEN
@@ -12,7 +13,7 @@ import { CHANNELS } from '../db/names';
 export interface WakeUpsOptions {
   databaseUrl: string;
   pollIntervalMs: number;
-  log(line: string): void;
+  log: Logger;
   /**
    * `events`: new outbox rows may be waiting to be fanned out (or it is not known).
    * `sweep`: a poll or a reconnect, after which anything may have changed, retries scheduled

@@ -51,6 +51,10 @@ export class DomainEvent {
   @Column({ name: 'fanout_lease_until', type: 'timestamptz', nullable: true })
   fanoutLeaseUntil: Date | null;
 
+  /** The W3C traceparent of the save, when it was traced: its delivery attempts continue that trace. */
+  @Column({ name: 'trace_context', type: 'text', nullable: true })
+  traceContext: string | null;
+
   /**
    * The inserting transaction's id and a sequence: together, the order the live stream
    * (webhookEvents) reads events in. `created_at` cannot serve: it is taken before commit, so

@@ -4,6 +4,7 @@ import { Document } from '../cms/document.entity';
 import { ProjectMember } from '../cms/project-member.entity';
 import { DomainEvent } from './domain-event.entity';
 import { blueprintEvents, ChangeKind, documentEvents, EventDraft, memberEvents } from './event-mapping';
+import { activeTraceparent } from '../observability/tracing';
 
 type Mapper = (kind: ChangeKind, before: any, after: any, ctx: { actorId: string | null; now: Date }) => EventDraft[];
 
@@ -62,6 +63,7 @@ export class DomainEventSubscriber implements EntitySubscriberInterface {
     if (!mapper) return;
     const context = (event.queryRunner.data ?? {}) as ChangeContext;
     const now = new Date();
+    const traceContext = activeTraceparent();
     const drafts = mapper(kind, before, after, { actorId: context.actorId ?? null, now });
     if (drafts.length === 0) return;
     await enqueue(event.queryRunner, () =>
@@ -69,7 +71,7 @@ export class DomainEventSubscriber implements EntitySubscriberInterface {
         .createQueryBuilder()
         .insert()
         .into(DomainEvent)
-        .values(drafts.map((d) => ({ ...d, createdAt: now })))
+        .values(drafts.map((d) => ({ ...d, createdAt: now, traceContext })))
         .callListeners(false)
         .execute(),
     );

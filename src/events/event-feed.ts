@@ -2,6 +2,7 @@ import type { DataSource } from 'typeorm';
 import { AppError, ErrorCode } from '../common/app-error';
 import type { WebhookTrigger } from '../webhooks/triggers';
 import type { EventMetadata } from './domain-event.entity';
+import { type Logger, silentLogger } from '../observability/logger';
 
 /**
  * The outbox read in order, for the live event stream (webhookEvents): one process-wide tail,
@@ -96,7 +97,7 @@ export class EventFeed {
 
   constructor(
     private readonly dataSource: DataSource,
-    private readonly log: (line: string) => void = () => undefined,
+    private readonly log: Logger = silentLogger,
   ) {}
 
   /** An outbox NOTIFY arrived, or the LISTEN connection came back (notifications may have been lost). */
@@ -194,7 +195,7 @@ export class EventFeed {
       }
     } catch (error) {
       // The next NOTIFY (or the recheck) reads again from the same head: nothing is skipped.
-      this.log(`event stream: could not read the outbox: ${(error as Error).message}`);
+      this.log.error({ err: error }, 'event stream: could not read the outbox');
       waiting = true;
     }
     this.scheduleRecheck(waiting);

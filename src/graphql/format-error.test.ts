@@ -1,5 +1,6 @@
 import { GraphQLError } from 'graphql';
 import { badInput } from '../common/app-error';
+import { captureLog } from '../../test/support/log';
 import { formatError } from './format-error';
 
 /** A resolver's error as graphql-js hands it to formatError: located, with the thrown error inside. */
@@ -13,8 +14,8 @@ describe('formatError', () => {
   test('a database outage in a resolver is SERVICE_UNAVAILABLE, with none of the driver message', () => {
     const driverError = Object.assign(new Error('terminating connection due to administrator command'), { code: '57P01' });
     const error = fromResolver(Object.assign(new Error('Query failed: SELECT secret FROM app_user'), { driverError }));
-    const lines: string[] = [];
-    const result = formatError(formatted(error), error, (l) => lines.push(l));
+    const { lines, log } = captureLog();
+    const result = formatError(formatted(error), error, log);
     expect(result.extensions).toEqual({ code: 'SERVICE_UNAVAILABLE' });
     expect(result.message).toBe('The database is unavailable; try again shortly');
     expect(lines).toEqual([]);
@@ -23,7 +24,7 @@ describe('formatError', () => {
   test('an outage while the context is built (Apollo wraps it, with no path) is SERVICE_UNAVAILABLE too', () => {
     const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
     const error = new GraphQLError(`Context creation failed: ${refused.message}`, { originalError: refused });
-    expect(formatError(formatted(error), error, () => undefined).extensions).toEqual({ code: 'SERVICE_UNAVAILABLE' });
+    expect(formatError(formatted(error), error).extensions).toEqual({ code: 'SERVICE_UNAVAILABLE' });
   });
 
   test('an AppError keeps its code, message and field', () => {
@@ -33,9 +34,11 @@ describe('formatError', () => {
 
   test('anything else is INTERNAL_SERVER_ERROR with a generic message, logged by name only', () => {
     const error = fromResolver(new TypeError("Cannot read properties of undefined (reading 'id')"));
-    const lines: string[] = [];
-    const result = formatError(formatted(error), error, (l) => lines.push(l));
+    const { records, log } = captureLog();
+    const result = formatError(formatted(error), error, log);
     expect(result).toEqual({ message: 'Internal server error', path: ['webhooks'], extensions: { code: 'INTERNAL_SERVER_ERROR' } });
-    expect(lines).toEqual(["internal error in webhooks: TypeError: Cannot read properties of undefined (reading 'id')"]);
+    expect(records).toMatchObject([
+      { level: 'error', msg: 'internal error in webhooks', path: 'webhooks', errorName: 'TypeError', errorMessage: "Cannot read properties of undefined (reading 'id')" },
+    ]);
   });
 });

@@ -3,6 +3,7 @@ import { unwrapResolverError } from '@apollo/server/errors';
 import { AppError, ErrorCode, serviceUnavailable } from '../common/app-error';
 import { isDatabaseUnavailable } from '../db/errors';
 import { tokenLimitError } from './query-limits';
+import { currentLogger, type Logger, silentLogger } from '../observability/logger';
 
 /** Codes Apollo and graphql-js assign themselves (parse, validation, variable coercion). */
 const FRAMEWORK_CODES = new Set(['GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAILED', 'BAD_USER_INPUT', 'PERSISTED_QUERY_NOT_FOUND', 'PERSISTED_QUERY_NOT_SUPPORTED', 'OPERATION_RESOLUTION_FAILURE', 'BAD_REQUEST']);
@@ -12,7 +13,7 @@ const FRAMEWORK_CODES = new Set(['GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAI
  * their code; framework errors keep theirs; anything else is an internal failure: logged here
  * (message only, no values), answered with a generic message.
  */
-export function formatError(formatted: GraphQLFormattedError, error: unknown, log: (line: string) => void = console.error): GraphQLFormattedError {
+export function formatError(formatted: GraphQLFormattedError, error: unknown, log: Logger = silentLogger): GraphQLFormattedError {
   const unwrapped = unwrapResolverError(error);
   // Apollo wraps what the context function, a validation rule or a plugin throws in a
   // GraphQLError of its own, with no path to unwrap by.
@@ -42,6 +43,10 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown, lo
     return { message: formatted.message, extensions: { code: 'BAD_REQUEST' } };
   }
   const name = original instanceof Error ? original.name : typeof original;
-  log(`internal error in ${formatted.path?.join('.') ?? 'request'}: ${name}: ${original instanceof Error ? original.message.slice(0, 200) : ''}`);
+  // The request's own logger when there is one, so the line carries its requestId.
+  currentLogger(log).error(
+    { path: formatted.path?.join('.'), errorName: name, errorMessage: original instanceof Error ? original.message.slice(0, 200) : undefined },
+    `internal error in ${formatted.path?.join('.') ?? 'request'}`,
+  );
   return { message: 'Internal server error', path: formatted.path, extensions: { code: 'INTERNAL_SERVER_ERROR' } };
 }

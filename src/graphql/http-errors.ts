@@ -1,4 +1,5 @@
 import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
+import { currentLogger, type Logger } from '../observability/logger';
 
 /** Documents' fields may be 1 MiB of JSON; escaped inside a request body they need about twice that. */
 export const HTTP_BODY_LIMIT_BYTES = 2 * 1024 * 1024;
@@ -53,10 +54,10 @@ function classify(error: unknown): Refusal {
  * printed to stderr outside production) never runs. Client mistakes are not logged; anything
  * else is, by name only: messages can quote the request.
  */
-export function httpErrorHandler(log: (line: string) => void): ErrorRequestHandler {
+export function httpErrorHandler(log: Logger): ErrorRequestHandler {
   return (error, req, res, _next) => {
     const refusal = classify(error);
-    if (refusal.status >= 500) log(`HTTP ${req.method} ${req.path} failed: ${error instanceof Error ? error.name : typeof error}`);
+    if (refusal.status >= 500) currentLogger(log).error({ method: req.method, path: req.path, errorName: error instanceof Error ? error.name : typeof error }, `HTTP ${req.method} ${req.path} failed`);
     // Too late for a status: end the response rather than hand it to Express's handler.
     if (res.headersSent) return void res.destroy();
     send(res, refusal);

@@ -1,3 +1,4 @@
+import type { Logger } from './logger';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type ReadinessSource, readyzResponse } from './health';
@@ -19,7 +20,7 @@ export async function startMetricsServer(options: {
   port: number;
   render(): Promise<{ contentType: string; text: string }>;
   readiness: ReadinessSource;
-  log: (line: string) => void;
+  log: Logger;
 }): Promise<MetricsServer> {
   const server = http.createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
@@ -39,7 +40,7 @@ export async function startMetricsServer(options: {
             res.end(text);
           },
           (error: Error) => {
-            options.log(`metrics: scrape failed: ${error.message}`);
+            options.log.warn({ err: error }, 'metrics: scrape failed');
             if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
             res.end('metrics unavailable\n');
           },
@@ -65,7 +66,7 @@ export async function startMetricsServer(options: {
   });
   const port = (server.address() as AddressInfo).port;
   const shown = options.host.includes(':') ? `[${options.host}]` : options.host;
-  options.log(`metrics on http://${shown}:${port}/metrics (probes: /livez, /readyz)`);
+  options.log.info(`metrics on http://${shown}:${port}/metrics (probes: /livez, /readyz)`);
   return {
     port,
     close: () =>

@@ -2,6 +2,7 @@ import type { ClientConfig } from 'pg';
 import { ListenConnection } from '../db/listen';
 import { CHANNELS } from '../db/names';
 import type { WebhookCall } from './webhook-call.entity';
+import { type Logger, silentLogger } from '../observability/logger';
 
 /**
  * The live call log. A statement-level trigger on webhook_call raises `NOTIFY
@@ -171,13 +172,13 @@ export class WebhookCallPubSub {
   private readonly channels = new Map<string, { handler: ChannelHandler; pending: string[]; restored: boolean }>();
   private flushScheduled = false;
   private flushing: Promise<void> = Promise.resolve();
-  private log: (line: string) => void = () => undefined;
+  private log: Logger = silentLogger;
   private readonly counters: WebhookCallPubSubStats = { notifications: 0, loaded: 0, published: 0, reconnects: 0 };
 
   constructor(private readonly options: WebhookCallPubSubOptions) {}
 
   /** Connects and LISTENs; a failure here fails the start (the database is not reachable). */
-  async start(log: (line: string) => void = () => undefined): Promise<void> {
+  async start(log: Logger = silentLogger): Promise<void> {
     if (this.started) return;
     this.started = true;
     this.stopped = false;
@@ -296,7 +297,7 @@ export class WebhookCallPubSub {
         if (restored) await channel.handler.restored();
         if (payloads.length > 0) await channel.handler.notified(payloads);
       } catch (error) {
-        this.log(`${name}: could not act on ${restored ? 'the reconnect' : `${payloads.length} notification(s)`}: ${(error as Error).message}`);
+        this.log.error({ err: error }, `${name}: could not act on ${restored ? 'the reconnect' : `${payloads.length} notification(s)`}`);
       }
     }
     const batch = this.pending.splice(0).filter((a) => this.wanted(a));
@@ -305,7 +306,7 @@ export class WebhookCallPubSub {
     try {
       rows = await this.options.load(batch.map((a) => a.id));
     } catch (error) {
-      this.log(`live call log: could not load ${batch.length} call(s): ${(error as Error).message}`);
+      this.log.error({ err: error }, `live call log: could not load ${batch.length} call(s)`);
       return;
     }
     this.counters.loaded += rows.length;

@@ -52,6 +52,10 @@ export class Webhook {
   @Column({ name: 'disabled_reason', type: 'text', nullable: true })
   disabledReason: string | null;
 
+  /** Send a W3C `traceparent` header, so the receiver's trace continues the save's (when tracing is on). */
+  @Column({ name: 'send_trace_context', type: 'boolean', default: false })
+  sendTraceContext: boolean;
+
   @Column({ name: 'signing_secret', type: 'text' })
   signingSecret: string;
 

@@ -41,6 +41,9 @@ export class WebhookInput {
 
   @Field(() => Boolean, { nullable: true, defaultValue: true })
   enabled?: boolean | null;
+
+  @Field(() => Boolean, { nullable: true, defaultValue: false, description: 'Send a W3C traceparent header continuing the trace of the change (when the server traces); reserves the traceparent and tracestate header names' })
+  sendTraceContext?: boolean | null;
 }
 
 @InputType()
@@ -68,4 +71,7 @@ export class WebhookUpdateInput {
 
   @Field(() => Boolean, { nullable: true })
   enabled?: boolean | null;
+
+  @Field(() => Boolean, { nullable: true, description: 'Send a W3C traceparent header continuing the trace of the change (when the server traces); reserves the traceparent and tracestate header names' })
+  sendTraceContext?: boolean | null;
 }

@@ -10,6 +10,7 @@ import { Webhook } from './webhook.entity';
 import { webhookDisabled } from '../observability/metrics';
 import {
   HeaderInput,
+  TRACE_HEADERS,
   validateBlueprintIdShape,
   validateDescription,
   validateHeaders,
@@ -27,6 +28,7 @@ export interface WebhookInputData {
   headers?: HeaderInput[] | null;
   blueprintIds?: string[] | null;
   enabled?: boolean | null;
+  sendTraceContext?: boolean | null;
 }
 
 /** How long the previous signing secret keeps signing after a rotation. */
@@ -66,8 +68,10 @@ export class WebhookService {
       blueprintIds: input.blueprintIds == null ? null : await this.checkBlueprints(projectId, input.blueprintIds),
       enabled: input.enabled ?? true,
       disabledReason: null,
+      sendTraceContext: input.sendTraceContext ?? false,
       signingSecret: generateSigningSecret(),
     });
+    checkTraceHeaders(webhook);
     return this.dataSource.getRepository(Webhook).save(webhook);
   }
 
@@ -94,6 +98,8 @@ export class WebhookService {
         if (input.enabled) webhook.disabledReason = null;
         else webhook.disabledReason ??= 'Disabled by a user';
       }
+      if (input.sendTraceContext != null) webhook.sendTraceContext = input.sendTraceContext;
+      checkTraceHeaders(webhook);
       return m.save(webhook);
     });
     // Counted once committed: a rolled-back update disabled nothing.
@@ -126,5 +132,14 @@ export class WebhookService {
       if (!known.has(id)) throw badInput(`input.blueprintIds[${i}]`, 'must be the id of a blueprint of this project');
     });
     return wanted;
+  }
+}
+
+/** With trace context on, the sender sets traceparent (and owns tracestate): a header of the webhook's own by those names would contradict it. */
+function checkTraceHeaders(webhook: Pick<Webhook, 'sendTraceContext' | 'headers'>): void {
+  if (!webhook.sendTraceContext) return;
+  const index = webhook.headers.findIndex((h) => TRACE_HEADERS.has(h.name.toLowerCase()));
+  if (index >= 0) {
+    throw badInput(`input.headers[${index}].name`, `"${webhook.headers[index].name}" is set by the webhook sender when sendTraceContext is true`);
   }
 }

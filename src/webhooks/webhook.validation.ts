@@ -14,6 +14,9 @@ export const LIMITS = {
   headerValueMax: 4096,
 } as const;
 
+/** Set by the sender when a webhook has sendTraceContext; a webhook's own may use them otherwise. */
+export const TRACE_HEADERS = new Set(['traceparent', 'tracestate']);
+
 /** Set by the sender itself, or framing/hop-by-hop headers a user must not override. */
 export const RESERVED_HEADERS = new Set([
   'webhook-id',

@@ -5,6 +5,7 @@ import { isValidCidr } from '../../src/delivery/ssrf';
 import { buildAppSchema } from '../../src/graphql/schema';
 import { queryCost } from '../../src/graphql/query-limits';
 import { codeOf, createProject, createUserWithToken, GqlResult, startTestApi, TestApi } from '../support/api';
+import { captureLog } from '../support/log';
 
 /**
  * The limits suite: the attacks of issue 8 replayed against a real server. (1) a VIEWER's query
@@ -12,7 +13,9 @@ import { codeOf, createProject, createUserWithToken, GqlResult, startTestApi, Te
  * (4) malformed, oversized and mistyped HTTP bodies. Assertions are on answers, never timings.
  */
 
-const logged: string[] = [];
+// Whole lines, fields and all: a leak anywhere in one is found.
+const captured = captureLog();
+const logged = captured.raw;
 const consoleLines: string[] = [];
 let api: TestApi;
 let projectId: string;
@@ -24,7 +27,7 @@ beforeAll(async () => {
   for (const method of ['log', 'error', 'warn', 'info'] as const) {
     jest.spyOn(console, method).mockImplementation((...args: unknown[]) => void consoleLines.push(args.map(String).join(' ')));
   }
-  api = await startTestApi({ ROLE: 'api', WS_INIT_TIMEOUT_MS: String(WS_INIT_TIMEOUT_MS) }, undefined, (line) => logged.push(line));
+  api = await startTestApi({ ROLE: 'api', WS_INIT_TIMEOUT_MS: String(WS_INIT_TIMEOUT_MS) }, undefined, captured.log);
   projectId = await createProject(api, 'Limits');
   const blueprint = await api.op(api.adminToken, 'CreateBlueprint', { projectId, input: { name: 'Post', fields: [{ name: 'body', type: 'text' }] } });
   blueprintId = blueprint.data.createBlueprint.id;

@@ -5,6 +5,7 @@ import { createTestDatabase } from '../support/database';
 import { startReceiver, Receiver } from '../support/receiver';
 import { startTcpProxy, TcpProxy } from '../support/tcp-proxy';
 import { waitUntil } from '../support/wait';
+import { captureLog } from '../support/log';
 
 /**
  * PostgreSQL going away under a running server, as an outage does: the app reaches the
@@ -16,7 +17,8 @@ let api: TestApi;
 let direct: DataSource;
 let receiver: Receiver;
 const held: Array<() => void> = [];
-const logs: string[] = [];
+const captured = captureLog();
+const logs = captured.lines;
 
 beforeAll(async () => {
   const db = await createTestDatabase('outage');
@@ -24,7 +26,7 @@ beforeAll(async () => {
   const target = new URL(db.url);
   proxy = await startTcpProxy(target.hostname, Number(target.port));
   receiver = await startReceiver(() => new Promise((resolve) => held.push(() => resolve({ status: 200, headers: { 'content-type': 'text/plain' }, body: 'ok' }))));
-  api = await startTestApi({ WEBHOOK_POLL_INTERVAL_MS: '100' }, proxy.proxied(db.url), (line) => logs.push(line));
+  api = await startTestApi({ WEBHOOK_POLL_INTERVAL_MS: '100' }, proxy.proxied(db.url), captured.log);
 }, 60_000);
 
 afterAll(async () => {

@@ -6,6 +6,7 @@ import { RunningApp, startApp } from '../../src/app';
 import { loadConfig } from '../../src/config/config';
 import { isValidCidr } from '../../src/delivery/ssrf';
 import { OPERATIONS, OperationName } from '../../sdk/operations';
+import { captureLog } from '../support/log';
 
 /**
  * Restarts as `npm start` does them: no DATABASE_URL, so the embedded PostgreSQL keeps its
@@ -32,8 +33,8 @@ function freshDataDir(): string {
 }
 
 async function start(env: Record<string, string>): Promise<Started> {
-  const lines: string[] = [];
-  const app = await startApp(loadConfig({ PORT: '0', ...env }, isValidCidr), (line) => lines.push(line));
+  const { lines, log } = captureLog();
+  const app = await startApp(loadConfig({ PORT: '0', ...env }, isValidCidr), log);
   running.add(app);
   const endpoint = `http://127.0.0.1:${app.http!.port}/graphql`;
   return {

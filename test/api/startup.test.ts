@@ -4,6 +4,7 @@ import { startApp } from '../../src/app';
 import { withDatabase } from '../../src/db/data-source';
 import { testConfig } from '../support/config';
 import { serverUrl } from '../support/database';
+import { captureLog } from '../support/log';
 
 /**
  * Several processes may start at once on one empty database (a deployment of N replicas):
@@ -11,13 +12,13 @@ import { serverUrl } from '../support/database';
  */
 test('three apps starting together on one empty database: migrations run once, every app serves, the lock is released', async () => {
   const url = withDatabase(serverUrl(), `startup_${crypto.randomBytes(6).toString('hex')}`);
-  const lines: string[][] = [[], [], []];
+  const logs = [captureLog(), captureLog(), captureLog()];
   const token = `test-admin-${crypto.randomBytes(12).toString('hex')}`;
   const apps = await Promise.all(
-    lines.map((own) => startApp(testConfig(url, { ROLE: 'api', BOOTSTRAP_ADMIN_TOKEN: token }), (line) => own.push(line))),
+    logs.map((own) => startApp(testConfig(url, { ROLE: 'api', BOOTSTRAP_ADMIN_TOKEN: token }), own.log)),
   );
   try {
-    const applied = lines.flat().filter((l) => l.startsWith('applied '));
+    const applied = logs.flatMap((l) => l.lines).filter((l) => l.startsWith('applied '));
     expect(applied).toHaveLength(1);
     expect(applied[0]).toMatch(/^applied \d+ migration\(s\): Initial1764000000000, /);
     for (const app of apps) {

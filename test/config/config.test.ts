@@ -94,6 +94,18 @@ describe('loadConfig with values', () => {
   });
 });
 
+describe('logs and traces', () => {
+  test('defaults: info, the format decided from stdout, no tracing', () => {
+    expect(load({})).toMatchObject({ log: { level: 'info', format: undefined }, tracing: null });
+  });
+
+  test('LOG_LEVEL, LOG_FORMAT and the OTLP endpoint are read; a trailing slash is dropped', () => {
+    const config = load({ LOG_LEVEL: 'Debug', LOG_FORMAT: 'pretty', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318/', OTEL_SERVICE_NAME: 'cms-eu' });
+    expect(config).toMatchObject({ log: { level: 'debug', format: 'pretty' }, tracing: { endpoint: 'http://collector:4318', serviceName: 'cms-eu' } });
+    expect(load({ LOG_LEVEL: 'silent', OTEL_EXPORTER_OTLP_ENDPOINT: 'https://otlp.example' }).tracing).toEqual({ endpoint: 'https://otlp.example', serviceName: 'cms-webhooks' });
+  });
+});
+
 describe('limits', () => {
   test('defaults: query limits, WebSocket limits, a 15 s statement timeout', () => {
     const config = load({});
@@ -156,6 +168,10 @@ describe('a bad value stops the start with a ConfigError naming the variable', (
     ['WS_MAX_CONNECTIONS', '0'],
     ['WS_MAX_CONNECTIONS_PER_ADDRESS', '1.5'],
     ['DATABASE_STATEMENT_TIMEOUT_MS', '15s'],
+    ['LOG_LEVEL', 'verbose'],
+    ['LOG_FORMAT', 'text'],
+    ['OTEL_EXPORTER_OTLP_ENDPOINT', 'collector:4318'],
+    ['OTEL_EXPORTER_OTLP_ENDPOINT', 'grpc://collector:4317'],
   ])('%s=%p', (variable, value) => {
     const error = configErrorOf(() => load({ [variable]: value }));
     expect(error.variable).toBe(variable);

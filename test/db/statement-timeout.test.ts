@@ -17,7 +17,7 @@ test('every pooled connection cancels a statement after the timeout; the start w
   const other = new Client({ connectionString: db.url });
   await other.connect();
   await other.query('SELECT pg_advisory_lock(4242000)');
-  const starting = startApp(testConfig(db.url, { ROLE: 'api', DATABASE_STATEMENT_TIMEOUT_MS: String(TIMEOUT_MS) }), () => undefined);
+  const starting = startApp(testConfig(db.url, { ROLE: 'api', DATABASE_STATEMENT_TIMEOUT_MS: String(TIMEOUT_MS) }));
   const lockWaiter = async () => {
     const rows = await other.query(`SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted`);
     return rows.rows[0].n as number;

@@ -8,6 +8,7 @@ import { testWebhookConfig } from '../support/config';
 import { createTestDatabase } from '../support/database';
 import { callRow, captureLog, createFixture, createWebhook, insertCalls } from '../support/fixtures';
 import { waitUntil } from '../support/wait';
+import { silentLogger } from '../../src/observability/logger';
 
 let dataSource: DataSource;
 let url: string;
@@ -118,7 +119,7 @@ describe('the worker', () => {
 
   it('keeps everything when retention is off', async () => {
     const { webhook } = await history([400]);
-    const worker = startDeliveryWorker({ dataSource, databaseUrl: url, config: testWebhookConfig({ logRetentionMs: null }), log: () => undefined });
+    const worker = startDeliveryWorker({ dataSource, databaseUrl: url, config: testWebhookConfig({ logRetentionMs: null }), log: silentLogger });
     try {
       await worker.ready;
       await worker.drained();

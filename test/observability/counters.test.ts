@@ -1,3 +1,4 @@
+import { silentLogger } from '../../src/observability/logger';
 import type { DataSource } from 'typeorm';
 import { ListenConnection } from '../../src/db/listen';
 import { disableIfFailingFor } from '../../src/delivery/auto-disable';
@@ -49,7 +50,7 @@ it('counts LISTEN reconnects by connection name, not the first connect', async (
     connection: { connectionString: proxy.proxied(db.url) },
     channels: ['cms_metrics_test'],
     onNotification: () => undefined,
-    log: () => undefined,
+    log: silentLogger,
     name: 'cms-webhooks-listener',
   });
   try {

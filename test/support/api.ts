@@ -6,6 +6,7 @@ import { startApp, RunningApp } from '../../src/app';
 import { OPERATIONS, OperationName } from '../../sdk/operations';
 import { testConfig } from './config';
 import { createTestDatabase } from './database';
+import { type Logger, silentLogger } from '../../src/observability/logger';
 
 export interface GqlResult<T = any> {
   status: number;
@@ -32,7 +33,7 @@ export interface TestApi {
 }
 
 /** A server on a random loopback port with a fresh database of its own; `log` receives what the app logs. */
-export async function startTestApi(env: Partial<NodeJS.ProcessEnv> = {}, databaseUrl?: string, log: (line: string) => void = () => undefined): Promise<TestApi> {
+export async function startTestApi(env: Partial<NodeJS.ProcessEnv> = {}, databaseUrl?: string, log: Logger = silentLogger): Promise<TestApi> {
   let url = databaseUrl;
   if (!url) {
     const db = await createTestDatabase('api');

@@ -67,10 +67,7 @@ export async function createWebhook(
   );
 }
 
-export function captureLog(): { lines: string[]; log: (line: string) => void } {
-  const lines: string[] = [];
-  return { lines, log: (line) => lines.push(line) };
-}
+export { captureLog } from './log';
 
 /** A complete log row as the delivery worker would write it; `overrides` pick what a test varies. */
 export function callRow(projectId: string, webhookId: string, overrides: Partial<WebhookCall> = {}): Partial<WebhookCall> {

@@ -112,6 +112,8 @@ export type WebhookInput = {
   headers?: Array<WebhookHeaderInput> | null | undefined;
   method?: HttpMethod | null | undefined;
   name: string;
+  /** Send a W3C traceparent header continuing the trace of the change (when the server traces); reserves the traceparent and tracestate header names */
+  sendTraceContext?: boolean | null | undefined;
   triggers: Array<WebhookTrigger>;
   url: string;
 };
@@ -136,6 +138,8 @@ export type WebhookUpdateInput = {
   headers?: Array<WebhookHeaderInput> | null | undefined;
   method?: HttpMethod | null | undefined;
   name?: string | null | undefined;
+  /** Send a W3C traceparent header continuing the trace of the change (when the server traces); reserves the traceparent and tracestate header names */
+  sendTraceContext?: boolean | null | undefined;
   triggers?: Array<WebhookTrigger> | null | undefined;
   url?: string | null | undefined;
 };
