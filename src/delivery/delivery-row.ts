@@ -23,6 +23,8 @@ export interface ClaimedDelivery {
   body: string;
   /** Attempts completed before this claim. */
   attempts: number;
+  /** Its webhook delivers one at a time: the next in line is claimable once this one's outcome is written. */
+  fifo: boolean;
   webhook: DeliverableWebhook;
 }
 
@@ -35,6 +37,8 @@ export interface ClaimedRow {
   trigger: WebhookTrigger;
   body: string;
   attempts: number;
+  /** Absent from what fan-out leases at enqueue, which is never a FIFO webhook's. */
+  fifo?: boolean;
   project_id: string;
   method: Webhook['method'];
   url: string;
@@ -53,6 +57,7 @@ export function toClaimedDelivery(row: ClaimedRow): ClaimedDelivery {
     trigger: row.trigger,
     body: row.body,
     attempts: row.attempts,
+    fifo: row.fifo ?? false,
     webhook: {
       id: row.webhook_id,
       projectId: row.project_id,

@@ -10,6 +10,7 @@ import { fanOut } from './fanout.service';
 import { createHttpSender, type HttpSender } from './http-sender';
 import { OutcomeWriter } from './outcome-writer';
 import { claimDue, msUntilNextDue, releaseLeases, type Settled } from './queue';
+import { anyFifoWebhook, claimFifoHeads } from './queue-fifo';
 import { USER_AGENT } from './request-builder';
 import { RetentionJob } from './retention';
 import { SlotPool } from './slots';
@@ -33,6 +34,10 @@ import { WakeUps } from './wake-ups';
  * A disabled webhook: fan-out gives it no new events, and its deliveries already queued
  * (retries in progress when it was disabled) are not claimed but stay pending, paused. Once
  * enabled again they go out at the next wake-up.
+ *
+ * FIFO webhooks (queue-fifo.ts) are claimed apart, a head at a time, first in each pump: their
+ * next delivery may go only once the previous outcome is written, so the worker that writes
+ * it looks again at once.
  */
 
 export interface DeliveryWorkerOptions {
@@ -68,6 +73,11 @@ const FANOUT_BATCH = 500;
 const FANOUT_LEASE_MS = 30_000;
 /** Claim statements per pump before new events get their turn. */
 const MAX_CLAIM_ROUNDS = 3;
+/** How long "no FIFO webhook exists" is believed: a webhook turned FIFO waits at most this for its first claim. */
+const FIFO_CHECK_MS = 1_000;
+/** A FIFO head held back by an open older transaction is looked at again after this, growing to the max. */
+const FIFO_RECHECK_MIN_MS = 10;
+const FIFO_RECHECK_MAX_MS = 1_000;
 
 export function createWebhookSender(config: Config['webhook']): HttpSender {
   return createHttpSender({ timeoutMs: config.timeoutMs, allowedCidrs: config.allowedCidrs, userAgent: USER_AGENT });
@@ -96,6 +106,9 @@ export function startDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWor
   let pumping: Promise<void> | null = null;
   let pumpAgain = false;
   let drainWaiters: Array<() => void> = [];
+  let fifoKnownAt = -Infinity;
+  let fifoExists = false;
+  let fifoRecheckMs = FIFO_RECHECK_MIN_MS;
 
   const wakeUps = new WakeUps({
     databaseUrl: options.databaseUrl,
@@ -177,6 +190,7 @@ export function startDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWor
    * again after a fan-out check.
    */
   async function claimWhileRoom(): Promise<boolean> {
+    await claimFifo();
     for (let round = 0; ; round++) {
       if (stopping) return false;
       const free = slots.claimRoom();
@@ -203,6 +217,32 @@ export function startDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWor
       // that is now full (the next round excludes it in SQL and looks further).
       const passedOver = selected - claimed.length;
       if (claimed.length === 0 || (selected < limit && passedOver === 0)) return slots.claimRoom() > 0;
+    }
+  }
+
+  /** FIFO heads, at most one per webhook: few, so one statement a pump. */
+  async function claimFifo(): Promise<void> {
+    const free = slots.claimRoom();
+    if (stopping || free <= 0) return;
+    if (Date.now() - fifoKnownAt > FIFO_CHECK_MS) {
+      fifoExists = await anyFifoWebhook(dataSource);
+      fifoKnownAt = Date.now();
+    }
+    if (!fifoExists) return;
+    const { claimed, unsettled } = await claimFifoHeads(dataSource, {
+      free,
+      heldIds: [...slots.heldIds(), ...unrecorded.deliveryIds()],
+      leaseMs,
+      workerId,
+    });
+    slots.add(claimed, Date.now());
+    startReady();
+    // Nothing announces that an older transaction ended (it may have written no event): look again.
+    if (unsettled > 0) {
+      wakeUps.at(fifoRecheckMs);
+      fifoRecheckMs = Math.min(2 * fifoRecheckMs, FIFO_RECHECK_MAX_MS);
+    } else {
+      fifoRecheckMs = FIFO_RECHECK_MIN_MS;
     }
   }
 
@@ -244,6 +284,8 @@ export function startDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWor
         }
       } finally {
         slots.settled(delivery.id);
+        // Its outcome is written: the next in a FIFO webhook's line may go now.
+        if (delivery.fifo) wake();
       }
     })().finally(() => {
       attempts.delete(work);

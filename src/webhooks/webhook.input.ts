@@ -41,6 +41,9 @@ export class WebhookInput {
 
   @Field(() => Boolean, { nullable: true, defaultValue: true })
   enabled?: boolean | null;
+
+  @Field(() => Boolean, { nullable: true, defaultValue: false, description: 'Deliver one at a time, in event order: a failing delivery holds back the ones after it until it succeeds or is given up. Default false' })
+  fifo?: boolean | null;
 }
 
 @InputType()
@@ -68,4 +71,7 @@ export class WebhookUpdateInput {
 
   @Field(() => Boolean, { nullable: true })
   enabled?: boolean | null;
+
+  @Field(() => Boolean, { nullable: true, description: 'Turned off, what is queued goes out concurrently at once' })
+  fifo?: boolean | null;
 }

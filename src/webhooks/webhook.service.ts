@@ -26,6 +26,7 @@ export interface WebhookInputData {
   headers?: HeaderInput[] | null;
   blueprintIds?: string[] | null;
   enabled?: boolean | null;
+  fifo?: boolean | null;
 }
 
 /** How long the previous signing secret keeps signing after a rotation. */
@@ -64,6 +65,7 @@ export class WebhookService {
       headers: validateHeaders(input.headers ?? [], null),
       blueprintIds: input.blueprintIds == null ? null : await this.checkBlueprints(projectId, input.blueprintIds),
       enabled: input.enabled ?? true,
+      fifo: input.fifo ?? false,
       disabledReason: null,
       signingSecret: generateSigningSecret(),
     });
@@ -83,6 +85,9 @@ export class WebhookService {
       if (input.blueprintIds !== undefined) {
         webhook.blueprintIds = input.blueprintIds === null ? null : await this.checkBlueprints(webhook.projectId, input.blueprintIds, m);
       }
+      // Deliveries a FIFO webhook held back may all go now.
+      if (input.fifo != null && !input.fifo && webhook.fifo) await m.query(`SELECT pg_notify('cms_delivery', '')`);
+      if (input.fifo != null) webhook.fifo = input.fifo;
       if (input.enabled != null) {
         // Deliveries paused while disabled go out again: wake the workers of every process at commit.
         if (input.enabled && !webhook.enabled) await m.query(`SELECT pg_notify('cms_delivery', '')`);

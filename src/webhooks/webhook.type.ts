@@ -50,6 +50,9 @@ export class WebhookType {
   @Field(() => String, { nullable: true })
   disabledReason: string | null;
 
+  @Field({ description: 'Deliveries go out one at a time, in event order' })
+  fifo: boolean;
+
   @Field({ description: 'Standard Webhooks secret (whsec_…) that signs every request' })
   signingSecret: string;
 
@@ -83,6 +86,7 @@ export function toWebhookType(webhook: Webhook): Omit<WebhookType, 'successfulCa
     blueprintIds: webhook.blueprintIds,
     enabled: webhook.enabled,
     disabledReason: webhook.disabledReason,
+    fifo: webhook.fifo,
     signingSecret: webhook.signingSecret,
     createdAt: webhook.createdAt,
     updatedAt: webhook.updatedAt,

@@ -1,0 +1,132 @@
+import crypto from 'node:crypto';
+import type { DataSource } from 'typeorm';
+import type { Actor } from '../../src/auth/actor';
+import { ok, startTestApi, TestApi } from '../support/api';
+import { startReceiver } from '../support/receiver';
+import { waitUntil } from '../support/wait';
+import { collapseRetries, documentIdOf, documentsInEventOrder, OrderedReceiver, startOrderedReceiver } from './fifo-support';
+
+/**
+ * FIFO webhooks end to end in one process: a real worker, real PostgreSQL, loopback receivers.
+ * Retries come 50 ms apart (the test environment's schedule: 3 attempts).
+ */
+const TOKEN = `fifo-admin-${crypto.randomBytes(12).toString('hex')}`;
+let api: TestApi;
+let db: DataSource;
+let actor: Actor;
+let projectId: string;
+const open: OrderedReceiver[] = [];
+const hooks: string[] = [];
+
+beforeAll(async () => {
+  api = await startTestApi({ BOOTSTRAP_ADMIN_TOKEN: TOKEN, DELIVERY_THREAD: 'off', WEBHOOK_RETRY_SCHEDULE: '50ms,50ms' });
+  db = api.app.dataSource;
+  actor = (await api.app.services.identity.authenticate(TOKEN))!;
+  projectId = ok(await api.op(TOKEN, 'CreateProject', { input: { name: 'fifo' } }), 'CreateProject').createProject.id;
+}, 60_000);
+
+afterEach(async () => {
+  // Later tests' events are not their business.
+  for (const id of hooks.splice(0)) ok(await api.op(TOKEN, 'UpdateWebhook', { id, input: { enabled: false } }), 'UpdateWebhook');
+  await Promise.all(open.splice(0).map((r) => r.close()));
+});
+
+afterAll(async () => {
+  await api?.close();
+});
+
+async function blueprint(name: string): Promise<string> {
+  return ok(await api.op(TOKEN, 'CreateBlueprint', { projectId, input: { name } }), 'CreateBlueprint').createBlueprint.id;
+}
+
+async function webhook(url: string, blueprintId: string, fifo: boolean): Promise<string> {
+  const input = { name: `w-${crypto.randomUUID()}`, url, triggers: ['DOCUMENT_CREATE'], blueprintIds: [blueprintId], fifo };
+  const created = ok(await api.gql(TOKEN, `mutation($p: ID!, $i: WebhookInput!) { createWebhook(projectId: $p, input: $i) { id fifo } }`, { p: projectId, i: input }), 'createWebhook');
+  expect(created.createWebhook.fifo).toBe(fifo);
+  hooks.push(created.createWebhook.id);
+  return created.createWebhook.id;
+}
+
+async function receiver(fail?: (id: string, earlier: number) => boolean): Promise<OrderedReceiver> {
+  const r = await startOrderedReceiver(fail);
+  open.push(r);
+  return r;
+}
+
+/** Saves `count` documents, `concurrency` transactions at a time, so commits interleave. */
+async function burst(blueprintId: string, count: number, concurrency = 4): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < count) {
+        next += 1;
+        await api.app.services.documents.create(actor, projectId, { blueprintId, title: `d${next}` });
+      }
+    }),
+  );
+}
+
+describe('FIFO webhooks', () => {
+  test('deliver one at a time in event order; a failing delivery holds the rest until it succeeds; a non-FIFO webhook beside it stays concurrent', async () => {
+    const bp = await blueprint('Ordered');
+    let second: string | undefined;
+    const fifo = await receiver((id) => {
+      // The second event to arrive fails twice, then succeeds on its third (last) attempt.
+      const distinct = collapseRetries(fifo.arrivals());
+      if (distinct.length === 2 && second === undefined) second = id;
+      return id === second && fifo.arrivals().filter((a) => a === id).length <= 2;
+    });
+    // The non-FIFO receiver answers only once two of its requests are open at once, or all arrived.
+    const releases: Array<() => void> = [];
+    let inFlight = 0;
+    let maxInFlight = 0;
+    const parallel = await startReceiver(async () => {
+      inFlight += 1;
+      maxInFlight = Math.max(maxInFlight, inFlight);
+      if (inFlight >= 2 || parallel.requests.length >= 20) releases.splice(0).forEach((release) => release());
+      else await new Promise<void>((resolve) => releases.push(resolve));
+      inFlight -= 1;
+      return { status: 204 };
+    });
+    open.push({ receiver: parallel, maxInFlight: () => maxInFlight, arrivals: () => parallel.requests.map(documentIdOf), close: () => parallel.close() });
+    await webhook(fifo.receiver.url, bp, true);
+    await webhook(parallel.url, bp, false);
+
+    await burst(bp, 20);
+    const expected = await documentsInEventOrder(db, projectId, bp);
+    expect(expected).toHaveLength(20);
+    await fifo.receiver.waitUntil('every event on the FIFO webhook', () => new Set(fifo.arrivals()).size === 20, 30_000);
+    await parallel.waitUntil('every event on the other webhook', (r) => new Set(r.map(documentIdOf)).size === 20, 30_000);
+
+    expect(second).toBe(expected[1]);
+    expect(fifo.arrivals().filter((id) => id === second)).toHaveLength(3);
+    expect(collapseRetries(fifo.arrivals())).toEqual(expected);
+    expect(fifo.arrivals()).toHaveLength(22);
+    expect(fifo.maxInFlight()).toBe(1);
+    expect(maxInFlight).toBeGreaterThanOrEqual(2);
+  }, 60_000);
+
+  test('a delivery given up releases the ones behind it', async () => {
+    const bp = await blueprint('GiveUp');
+    let third: string | undefined;
+    // The third event to arrive fails every attempt (three) and is given up.
+    const fifo = await receiver((id) => {
+      if (third === undefined && collapseRetries(fifo.arrivals()).length === 3) third = id;
+      return id === third;
+    });
+    const webhookId = await webhook(fifo.receiver.url, bp, true);
+    await burst(bp, 6);
+    const expected = await documentsInEventOrder(db, projectId, bp);
+    expect(expected).toHaveLength(6);
+
+    await fifo.receiver.waitUntil('every event', () => new Set(fifo.arrivals()).size === 6, 30_000);
+    expect(third).toBe(expected[2]);
+    expect(fifo.arrivals()).toEqual([expected[0], expected[1], expected[2], expected[2], expected[2], expected[3], expected[4], expected[5]]);
+    expect(fifo.maxInFlight()).toBe(1);
+    await waitUntil('every outcome written', async () =>
+      (await db.query(`SELECT count(*)::int AS n FROM webhook_delivery WHERE webhook_id = $1 AND status = 'pending'`, [webhookId]))[0].n === 0,
+    );
+    const statuses = await db.query(`SELECT status FROM webhook_delivery WHERE webhook_id = $1 ORDER BY event_tx_id, event_seq`, [webhookId]);
+    expect(statuses.map((s: { status: string }) => s.status)).toEqual(['succeeded', 'succeeded', 'failed', 'succeeded', 'succeeded', 'succeeded']);
+  }, 60_000);
+});
