@@ -73,8 +73,11 @@ const FANOUT_BATCH = 500;
 const FANOUT_LEASE_MS = 30_000;
 /** Claim statements per pump before new events get their turn. */
 const MAX_CLAIM_ROUNDS = 3;
-/** How long "no FIFO webhook exists" is believed: a webhook turned FIFO waits at most this for its first claim. */
-const FIFO_CHECK_MS = 1_000;
+/**
+ * How long "is there any FIFO webhook?" is believed, so a worker without any does not ask on
+ * every pass; a webhook just turned FIFO waits at most this (and the next wake-up) for its first claim.
+ */
+const FIFO_CHECK_MS = 250;
 /** A FIFO head held back by an open older transaction is looked at again after this, growing to the max. */
 const FIFO_RECHECK_MIN_MS = 10;
 const FIFO_RECHECK_MAX_MS = 1_000;

@@ -129,4 +129,37 @@ describe('FIFO webhooks', () => {
     const statuses = await db.query(`SELECT status FROM webhook_delivery WHERE webhook_id = $1 ORDER BY event_tx_id, event_seq`, [webhookId]);
     expect(statuses.map((s: { status: string }) => s.status)).toEqual(['succeeded', 'succeeded', 'failed', 'succeeded', 'succeeded', 'succeeded']);
   }, 60_000);
+  test('an event whose transaction commits after a later one is still delivered first', async () => {
+    const bp = await blueprint('Gap');
+    const fifo = await receiver();
+    const plain = await receiver();
+    await webhook(fifo.receiver.url, bp, true);
+    await webhook(plain.receiver.url, bp, false);
+
+    // Event A is written first (its transaction takes the earlier id) but commits last.
+    const early = db.createQueryRunner();
+    await early.connect();
+    const documentA = crypto.randomUUID();
+    try {
+      await early.startTransaction();
+      await early.query(
+        `INSERT INTO domain_event (project_id, trigger, blueprint_id, metadata) VALUES ($1, 'document_create', $2, $3)`,
+        [projectId, bp, JSON.stringify({ blueprint_id: bp, document_id: documentA, document_status_id: null, created_at: new Date().toISOString() })],
+      );
+      const documentB = (await api.app.services.documents.create(actor, projectId, { blueprintId: bp, title: 'later' })).id;
+      // B is fanned out and sent where order does not matter...
+      await plain.receiver.waitUntil('B on the other webhook', (r) => r.length === 1, 30_000);
+      // ...and for a while (an observation window, not a wait for a condition) not on the FIFO one.
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(fifo.arrivals()).toEqual([]);
+      await early.commitTransaction();
+
+      await fifo.receiver.waitUntil('A and B', (r) => r.length === 2, 30_000);
+      expect(fifo.arrivals()).toEqual([documentA, documentB]);
+      expect(await documentsInEventOrder(db, projectId, bp)).toEqual([documentA, documentB]);
+    } finally {
+      if (early.isTransactionActive) await early.rollbackTransaction();
+      await early.release();
+    }
+  }, 60_000);
 });
