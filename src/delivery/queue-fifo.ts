@@ -1,5 +1,5 @@
-import type { DataSource } from 'typeorm';
-import { ADVISORY_LOCKS } from '../db/names';
+import type { DataSource, EntityManager } from 'typeorm';
+import { ADVISORY_LOCKS, CHANNELS } from '../db/names';
 import { DeliveryStatus } from './delivery.entity';
 import { type ClaimedDelivery, type ClaimedRow, toClaimedDelivery } from './delivery-row';
 import { CLAIMABLE, RETURNED_DELIVERY } from './queue';
@@ -103,4 +103,21 @@ export async function claimFifoHeads(dataSource: DataSource, request: FifoClaimR
       ),
     };
   });
+}
+
+/**
+ * A FIFO webhook's line waits for its failing head, up to hours at the end of the schedule.
+ * Once the receiver works again (recoverWebhook says so), the head's next attempt is due now,
+ * so the line moves at once. Returns how many; wakes the workers of every process at commit.
+ */
+export async function retryWaitingNow(manager: EntityManager, webhookId: string): Promise<number> {
+  const [rows] = (await manager.query(
+    `UPDATE webhook_delivery SET next_attempt_at = now(), updated_at = now()
+      WHERE webhook_id = $1 AND status = ${PENDING} AND attempts > 0 AND next_attempt_at > now()
+        AND (lease_expires_at IS NULL OR lease_expires_at < now())
+    RETURNING id`,
+    [webhookId],
+  )) as [Array<{ id: string }>, number];
+  if (rows.length > 0) await manager.query(`SELECT pg_notify($1, '')`, [CHANNELS.deliveries]);
+  return rows.length;
 }

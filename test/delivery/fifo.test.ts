@@ -163,3 +163,39 @@ describe('FIFO webhooks', () => {
     }
   }, 60_000);
 });
+
+describe('recoverWebhook on a FIFO webhook', () => {
+  let slow: TestApi;
+  afterAll(async () => {
+    await slow?.close();
+  });
+
+  test('retries the failing head now, so the line moves as soon as the receiver works', async () => {
+    // An hour between attempts: without recovery the second event would wait that long.
+    slow = await startTestApi({ BOOTSTRAP_ADMIN_TOKEN: TOKEN, DELIVERY_THREAD: 'off', WEBHOOK_RETRY_SCHEDULE: '1h,1h' });
+    const slowActor = (await slow.app.services.identity.authenticate(TOKEN))!;
+    const project = ok(await slow.op(TOKEN, 'CreateProject', { input: { name: 'recover' } }), 'CreateProject').createProject.id;
+    const bp = ok(await slow.op(TOKEN, 'CreateBlueprint', { projectId: project, input: { name: 'Post' } }), 'CreateBlueprint').createBlueprint.id;
+    let broken = true;
+    const fifo = await receiver(() => broken);
+    const input = { name: 'ordered', url: fifo.receiver.url, triggers: ['DOCUMENT_CREATE'], fifo: true };
+    const webhookId = ok(await slow.op(TOKEN, 'CreateWebhook', { projectId: project, input }), 'CreateWebhook').createWebhook.id;
+    const first = (await slow.app.services.documents.create(slowActor, project, { blueprintId: bp, title: 'first' })).id;
+    const second = (await slow.app.services.documents.create(slowActor, project, { blueprintId: bp, title: 'second' })).id;
+    await fifo.receiver.waitUntil('the first attempt', (r) => r.length === 1, 30_000);
+    await waitUntil('its failure written, a retry an hour away', async () =>
+      (await slow.app.dataSource.query(`SELECT attempts FROM webhook_delivery WHERE webhook_id = $1 AND attempts = 1 AND lease_expires_at IS NULL`, [webhookId])).length === 1,
+    );
+
+    broken = false;
+    const recovered = ok(
+      await slow.gql(TOKEN, `mutation($id: ID!, $since: DateTime!) { recoverWebhook(id: $id, since: $since) }`, { id: webhookId, since: new Date(Date.now() - 3_600_000).toISOString() }),
+      'recoverWebhook',
+    );
+    expect(recovered.recoverWebhook).toBe(1);
+    await fifo.receiver.waitUntil('both events', (r) => r.length === 3, 30_000);
+    expect(fifo.arrivals()).toEqual([first, first, second]);
+    expect(fifo.maxInFlight()).toBe(1);
+  }, 60_000);
+});
+
