@@ -12,6 +12,7 @@ import { OutcomeWriter } from './outcome-writer';
 import { claimDue, msUntilNextDue, releaseLeases, type Settled } from './queue';
 import { anyFifoWebhook, claimFifoHeads } from './queue-fifo';
 import { USER_AGENT } from './request-builder';
+import { RecheckDelay } from './recheck-delay';
 import { RetentionJob } from './retention';
 import { SlotPool } from './slots';
 import { UnrecordedAttempts } from './unrecorded';
@@ -111,7 +112,7 @@ export function startDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWor
   let drainWaiters: Array<() => void> = [];
   let fifoKnownAt = -Infinity;
   let fifoExists = false;
-  let fifoRecheckMs = FIFO_RECHECK_MIN_MS;
+  const fifoRecheck = new RecheckDelay(FIFO_RECHECK_MIN_MS, FIFO_RECHECK_MAX_MS);
 
   const wakeUps = new WakeUps({
     databaseUrl: options.databaseUrl,
@@ -241,12 +242,8 @@ export function startDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWor
     slots.add(claimed, Date.now());
     startReady();
     // Nothing announces that an older transaction ended (it may have written no event): look again.
-    if (unsettled > 0) {
-      wakeUps.at(fifoRecheckMs);
-      fifoRecheckMs = Math.min(2 * fifoRecheckMs, FIFO_RECHECK_MAX_MS);
-    } else {
-      fifoRecheckMs = FIFO_RECHECK_MIN_MS;
-    }
+    if (unsettled > 0) wakeUps.at(fifoRecheck.next());
+    else fifoRecheck.reset();
   }
 
   function startReady(): void {
