@@ -129,6 +129,28 @@ describe('FIFO webhooks', () => {
     const statuses = await db.query(`SELECT status FROM webhook_delivery WHERE webhook_id = $1 ORDER BY event_tx_id, event_seq`, [webhookId]);
     expect(statuses.map((s: { status: string }) => s.status)).toEqual(['succeeded', 'succeeded', 'failed', 'succeeded', 'succeeded', 'succeeded']);
   }, 60_000);
+  test('a disabled webhook pauses its line; enabled again, it goes on in order', async () => {
+    const bp = await blueprint('Paused');
+    const held: Array<() => void> = [];
+    const paused = await startReceiver((_request, index) => (index === 0 ? new Promise((resolve) => held.push(() => resolve({ status: 204 }))) : { status: 204 }));
+    open.push({ receiver: paused, maxInFlight: () => 0, arrivals: () => paused.requests.map(documentIdOf), close: () => paused.close() });
+    const webhookId = await webhook(paused.url, bp, true);
+    await burst(bp, 4);
+    const expected = await documentsInEventOrder(db, projectId, bp);
+    await paused.waitUntil('the first request, held', (r) => r.length === 1, 30_000);
+    ok(await api.op(TOKEN, 'UpdateWebhook', { id: webhookId, input: { enabled: false } }), 'disable');
+    held.splice(0).forEach((release) => release());
+    await waitUntil('the first outcome written', async () =>
+      (await db.query(`SELECT count(*)::int AS n FROM webhook_delivery WHERE webhook_id = $1 AND status = 'succeeded'`, [webhookId]))[0].n === 1,
+    );
+    const enabledAt = Date.now();
+    ok(await api.op(TOKEN, 'UpdateWebhook', { id: webhookId, input: { enabled: true } }), 'enable');
+    await paused.waitUntil('every event', (r) => r.length === 4, 30_000);
+    expect(paused.requests.map(documentIdOf)).toEqual(expected);
+    // Nothing went out while it was disabled.
+    expect(paused.requests[1].at).toBeGreaterThanOrEqual(enabledAt);
+  }, 60_000);
+
   test('an event whose transaction commits after a later one is still delivered first', async () => {
     const bp = await blueprint('Gap');
     const fifo = await receiver();
