@@ -106,6 +106,8 @@ export type WebhookInput = {
   blueprintIds?: Array<string | number> | null | undefined;
   description?: string | null | undefined;
   enabled?: boolean | null | undefined;
+  /** Deliver one at a time, in event order: a failing delivery holds back the ones after it until it succeeds or is given up. Default false */
+  fifo?: boolean | null | undefined;
   headers?: Array<WebhookHeaderInput> | null | undefined;
   method?: HttpMethod | null | undefined;
   name: string;
@@ -131,6 +133,8 @@ export type WebhookUpdateInput = {
   blueprintIds?: Array<string | number> | null | undefined;
   description?: string | null | undefined;
   enabled?: boolean | null | undefined;
+  /** Turned off, what is queued goes out concurrently at once */
+  fifo?: boolean | null | undefined;
   /** Replaces the list */
   headers?: Array<WebhookHeaderInput> | null | undefined;
   method?: HttpMethod | null | undefined;

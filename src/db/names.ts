@@ -24,6 +24,8 @@ export const ADVISORY_LOCKS = {
   migrations: 4242000,
   /** Held (for a transaction) while a process creates the first super-admin. */
   bootstrap: 4242001,
+  /** Held (for a transaction) while a worker claims FIFO webhooks' heads, so no two claims pick at once. */
+  fifoClaim: 0x636d7366, // "cmsf"
   /** Held by the one worker that runs retention. */
   retention: 0x636d7372, // "cmsr"
 } as const;

@@ -24,6 +24,8 @@ export interface ClaimedDelivery {
   body: string;
   /** Attempts completed before this claim. */
   attempts: number;
+  /** Its webhook delivers one at a time: the next in line is claimable once this one's outcome is written. */
+  fifo: boolean;
   webhook: DeliverableWebhook;
   /** The save's W3C traceparent, when it was traced. */
   traceContext?: string | null;
@@ -38,6 +40,8 @@ export interface ClaimedRow {
   trigger: WebhookTrigger;
   body: string;
   attempts: number;
+  /** Absent from what fan-out leases at enqueue, which is never a FIFO webhook's. */
+  fifo?: boolean;
   project_id: string;
   method: Webhook['method'];
   url: string;
@@ -59,6 +63,7 @@ export function toClaimedDelivery(row: ClaimedRow): ClaimedDelivery {
     body: row.body,
     attempts: row.attempts,
     traceContext: row.trace_context ?? null,
+    fifo: row.fifo ?? false,
     webhook: {
       id: row.webhook_id,
       projectId: row.project_id,

@@ -27,6 +27,9 @@ export enum DeliveryStatus {
 @Index('webhook_delivery_event_webhook_key', ['eventId', 'webhookId'], { unique: true, where: "kind = 'EVENT'" })
 // BRIN on created_at for retention (migrations/1764200000000-Retention.ts); TypeORM cannot declare BRIN.
 @Index('webhook_delivery_created_brin', { synchronize: false })
+// A FIFO webhook's head, and its deliveries in flight (migrations/1764640000000-FifoWebhooks.ts).
+@Index('webhook_delivery_fifo_head_idx', ['webhookId', 'eventTxId', 'eventSeq', 'id'], { where: `status = '${DeliveryStatus.PENDING}'` })
+@Index('webhook_delivery_leased_idx', ['webhookId'], { where: 'lease_expires_at IS NOT NULL' })
 export class Delivery {
   @PrimaryGeneratedColumn('uuid')
   id: string;
@@ -54,6 +57,16 @@ export class Delivery {
 
   @Column({ type: 'text' })
   body: string;
+
+  /**
+   * The event's position `(tx_id, seq)` (domain-event.entity.ts), copied at enqueue: a FIFO
+   * webhook's deliveries go out in this order. bigint, read as strings.
+   */
+  @Column({ name: 'event_tx_id', type: 'bigint', default: 0 })
+  eventTxId: string;
+
+  @Column({ name: 'event_seq', type: 'bigint', default: 0 })
+  eventSeq: string;
 
   @Column({ type: 'text', default: DeliveryStatus.PENDING })
   status: DeliveryStatus;

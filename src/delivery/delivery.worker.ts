@@ -11,7 +11,9 @@ import { createHttpSender, type HttpSender } from './http-sender';
 import { OutcomeWriter } from './outcome-writer';
 import { deliveryGivenUp, type MetricsSnapshot } from '../observability/metrics';
 import { claimDue, msUntilNextDue, releaseLeases, type Settled } from './queue';
+import { anyFifoWebhook, claimFifoHeads } from './queue-fifo';
 import { USER_AGENT } from './request-builder';
+import { RecheckDelay } from './recheck-delay';
 import { RetentionJob } from './retention';
 import { SlotPool } from './slots';
 import { UnrecordedAttempts } from './unrecorded';
@@ -35,6 +37,10 @@ import type { Logger } from '../observability/logger';
  * A disabled webhook: fan-out gives it no new events, and its deliveries already queued
  * (retries in progress when it was disabled) are not claimed but stay pending, paused. Once
  * enabled again they go out at the next wake-up.
+ *
+ * FIFO webhooks (queue-fifo.ts) are claimed apart, a head at a time, first in each pump: their
+ * next delivery may go only once the previous outcome is written, so the worker that writes
+ * it looks again at once.
  */
 
 export interface DeliveryWorkerOptions {
@@ -72,6 +78,14 @@ const FANOUT_BATCH = 500;
 const FANOUT_LEASE_MS = 30_000;
 /** Claim statements per pump before new events get their turn. */
 const MAX_CLAIM_ROUNDS = 3;
+/**
+ * How long "is there any FIFO webhook?" is believed, so a worker without any does not ask on
+ * every pass; a webhook just turned FIFO waits at most this (and the next wake-up) for its first claim.
+ */
+const FIFO_CHECK_MS = 250;
+/** A FIFO head held back by an open older transaction is looked at again after this, growing to the max. */
+const FIFO_RECHECK_MIN_MS = 10;
+const FIFO_RECHECK_MAX_MS = 1_000;
 
 export function createWebhookSender(config: Config['webhook']): HttpSender {
   return createHttpSender({ timeoutMs: config.timeoutMs, allowedCidrs: config.allowedCidrs, userAgent: USER_AGENT });
@@ -100,6 +114,9 @@ export function startDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWor
   let pumping: Promise<void> | null = null;
   let pumpAgain = false;
   let drainWaiters: Array<() => void> = [];
+  let fifoKnownAt = -Infinity;
+  let fifoExists = false;
+  const fifoRecheck = new RecheckDelay(FIFO_RECHECK_MIN_MS, FIFO_RECHECK_MAX_MS);
 
   const wakeUps = new WakeUps({
     databaseUrl: options.databaseUrl,
@@ -181,6 +198,7 @@ export function startDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWor
    * again after a fan-out check.
    */
   async function claimWhileRoom(): Promise<boolean> {
+    await claimFifo();
     for (let round = 0; ; round++) {
       if (stopping) return false;
       const free = slots.claimRoom();
@@ -208,6 +226,28 @@ export function startDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWor
       const passedOver = selected - claimed.length;
       if (claimed.length === 0 || (selected < limit && passedOver === 0)) return slots.claimRoom() > 0;
     }
+  }
+
+  /** FIFO heads, at most one per webhook: few, so one statement a pump. */
+  async function claimFifo(): Promise<void> {
+    const free = slots.claimRoom();
+    if (stopping || free <= 0) return;
+    if (Date.now() - fifoKnownAt > FIFO_CHECK_MS) {
+      fifoExists = await anyFifoWebhook(dataSource);
+      fifoKnownAt = Date.now();
+    }
+    if (!fifoExists) return;
+    const { claimed, unsettled } = await claimFifoHeads(dataSource, {
+      free,
+      heldIds: [...slots.heldIds(), ...unrecorded.deliveryIds()],
+      leaseMs,
+      workerId,
+    });
+    slots.add(claimed, Date.now());
+    startReady();
+    // Nothing announces that an older transaction ended (it may have written no event): look again.
+    if (unsettled > 0) wakeUps.at(fifoRecheck.next());
+    else fifoRecheck.reset();
   }
 
   function startReady(): void {
@@ -248,6 +288,8 @@ export function startDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWor
         }
       } finally {
         slots.settled(delivery.id);
+        // Its outcome is written: the next in a FIFO webhook's line may go now.
+        if (delivery.fifo) wake();
       }
     })().finally(() => {
       attempts.delete(work);

@@ -16,6 +16,7 @@ import { type ClaimedDelivery, type ClaimedRow, toClaimedDelivery } from './deli
  *   either way, since the request went out.
  * - release: a stopping worker hands its leases back at once.
  * - requeue: recovery puts deliveries that failed for good back in the queue.
+ * - FIFO webhooks are claimed apart, one head at a time (queue-fifo.ts); claimDue leaves them alone.
  *
  * A delivery is claimable when it is pending, due, not leased (or its lease ran out) and its
  * webhook is enabled: deliveries of a disabled webhook stay pending, paused, until it is
@@ -25,12 +26,12 @@ import { type ClaimedDelivery, type ClaimedRow, toClaimedDelivery } from './deli
 const PENDING = `'${DeliveryStatus.PENDING}'`;
 
 /** Claimable rows `d` of webhook `w`: the one definition. */
-const CLAIMABLE = `d.status = ${PENDING}
+export const CLAIMABLE = `d.status = ${PENDING}
           AND d.next_attempt_at <= now()
           AND (d.lease_expires_at IS NULL OR d.lease_expires_at < now())
           AND w.enabled`;
 
-const RETURNED_DELIVERY = `d.id, d.event_id, d.webhook_id, d.kind, d.trigger, d.body, d.attempts,
+export const RETURNED_DELIVERY = `d.id, d.event_id, d.webhook_id, d.kind, d.trigger, d.body, d.attempts, w.fifo,
             w.project_id, w.method, w.url, w.headers, w.signing_secret, w.previous_signing_secret, w.previous_secret_expires_at,
             w.send_trace_context, (SELECT e.trace_context FROM domain_event e WHERE e.id = d.event_id) AS trace_context`;
 
@@ -62,7 +63,10 @@ export interface LeaseAtEnqueue {
  * A worker with free slots may lease rows as it inserts them: they are born claimed, which
  * saves the claim's round trip on the way from a save to its receiver. Returns the ids of the
  * rows leased that way (a row already queued by an earlier fan-out is neither inserted nor
- * leased).
+ * leased). A FIFO webhook's rows are never leased here: the next in its line is for the FIFO
+ * claim to pick (queue-fifo.ts), and a new row is rarely it.
+ *
+ * Each row takes its event's position `(tx_id, seq)`, a FIFO webhook's order.
  */
 export async function enqueueDeliveries(
   manager: EntityManager,
@@ -73,9 +77,14 @@ export async function enqueueDeliveries(
   const take = lease ? lease.take : rows.eventId.map(() => false);
   const rowsOut: Array<{ id: string | null; index: number | string | null; trigger: string | null; lag: number | null }> = await manager.query(
     `WITH queued AS (
-       INSERT INTO webhook_delivery (event_id, webhook_id, project_id, trigger, body, kind, leased_by, lease_expires_at)
-       SELECT e, w, p, t, b, $6, CASE WHEN l THEN $8 END, CASE WHEN l THEN now() + $9::double precision * interval '1 millisecond' END
+       INSERT INTO webhook_delivery (event_id, webhook_id, project_id, trigger, body, kind, leased_by, lease_expires_at, event_tx_id, event_seq)
+       SELECT x.e, x.w, x.p, x.t, x.b, $6,
+              CASE WHEN x.l AND NOT wh.fifo THEN $8 END,
+              CASE WHEN x.l AND NOT wh.fifo THEN now() + $9::double precision * interval '1 millisecond' END,
+              ev.tx_id, ev.seq
          FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $10::boolean[]) WITH ORDINALITY AS x(e, w, p, t, b, l, n)
+         JOIN domain_event ev ON ev.id = x.e
+         JOIN webhook wh ON wh.id = x.w
        ON CONFLICT (event_id, webhook_id) WHERE kind = '${WebhookCallKind.EVENT}' DO NOTHING
        RETURNING id, event_id, webhook_id, leased_by
      ), dispatched AS (
@@ -123,6 +132,7 @@ export interface ClaimRequest {
  * deep backlog cannot fill the LIMIT and starve the others; the window function keeps each
  * webhook within what it has left. Rows looked at but not kept are only locked until the
  * statement ends. `selected` (rows looked at) tells the caller whether more may be due.
+ * FIFO webhooks are not this statement's: their turn is claimFifoHeads (queue-fifo.ts).
  */
 export async function claimDue(dataSource: DataSource, request: ClaimRequest): Promise<{ selected: number; claimed: ClaimedDelivery[] }> {
   const busy = [...request.busy];
@@ -133,6 +143,7 @@ export async function claimDue(dataSource: DataSource, request: ClaimRequest): P
          FROM webhook_delivery d
          JOIN webhook w ON w.id = d.webhook_id
         WHERE ${CLAIMABLE}
+          AND NOT w.fifo
           AND NOT (d.webhook_id = ANY($2::uuid[]))
           AND NOT (d.id = ANY($3::uuid[]))
         ORDER BY d.next_attempt_at

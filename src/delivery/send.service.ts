@@ -13,6 +13,7 @@ import type { HttpSender } from './http-sender';
 import type { OutcomeWriter } from './outcome-writer';
 import { samplePayloadBody } from './payload';
 import { requeueFailed } from './queue';
+import { retryWaitingNow } from './queue-fifo';
 import type { WebhookCall } from '../webhook-calls/webhook-call.entity';
 
 /** How far back `recoverWebhook` may reach, as Svix's recover does. */
@@ -55,12 +56,17 @@ export class WebhookSendService {
   /**
    * Puts every delivery of the webhook that failed for good since `since` back in the queue
    * for one more attempt. Returns how many; the NOTIFY wakes workers in every process at commit.
+   *
+   * FIFO webhooks: the re-queued deliveries take their old places in the line, so they go
+   * before anything still waiting (the receiver had later events meanwhile); and a failing
+   * head waiting for its next retry is tried now, so the line moves as soon as the receiver
+   * works. Test sends and replays are never part of a line: they go out at once, beside it.
    */
   async recover(actor: Actor, webhookId: string, since: Date): Promise<number> {
     const webhook = await this.webhooks.get(actor, webhookId);
     if (Number.isNaN(since.getTime())) throw badInput('since', 'must be a date-time');
     if (since.getTime() < Date.now() - RECOVER_WINDOW_MS) throw badInput('since', 'must be within the last 14 days');
-    return this.dataSource.transaction((m) => requeueFailed(m, webhook.id, since));
+    return this.dataSource.transaction(async (m) => (await requeueFailed(m, webhook.id, since)) + (webhook.fifo ? await retryWaitingNow(m, webhook.id) : 0));
   }
 
   private sendNow(target: AttemptTarget): Promise<WebhookCall> {

@@ -23,7 +23,8 @@ export class WebhookSendResolver {
   }
 
   @Mutation(() => Int, {
-    description: 'Queues every delivery of the webhook that failed for good since `since` (at most 14 days back) for one more attempt; returns how many',
+    description:
+      'Queues every delivery of the webhook that failed for good since `since` (at most 14 days back) for one more attempt; on a FIFO webhook, also retries now the delivery holding its line. Returns how many',
   })
   recoverWebhook(@Arg('id', () => ID) id: string, @Arg('since', () => Date) since: Date, @Ctx() ctx: GraphQLContext) {
     return ctx.services.sends.recover(requireActor(ctx), requireUuid('id', id), since);

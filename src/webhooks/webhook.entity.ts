@@ -13,6 +13,7 @@ export interface StoredHeader {
  * secret and secret header values can never leak into the schema by a stray decorator.
  */
 @Entity({ name: 'webhook' })
+@Index('webhook_fifo_idx', ['id'], { where: 'fifo' })
 export class Webhook {
   @PrimaryGeneratedColumn('uuid')
   id: string;
@@ -48,6 +49,10 @@ export class Webhook {
 
   @Column({ type: 'boolean', default: true })
   enabled: boolean;
+
+  /** Deliveries one at a time, in event order (src/delivery/fifo.ts). */
+  @Column({ type: 'boolean', default: false })
+  fifo: boolean;
 
   @Column({ name: 'disabled_reason', type: 'text', nullable: true })
   disabledReason: string | null;

@@ -44,6 +44,8 @@ export class WebhookInput {
 
   @Field(() => Boolean, { nullable: true, defaultValue: false, description: 'Send a W3C traceparent header continuing the trace of the change (when the server traces); reserves the traceparent and tracestate header names' })
   sendTraceContext?: boolean | null;
+  @Field(() => Boolean, { nullable: true, defaultValue: false, description: 'Deliver one at a time, in event order: a failing delivery holds back the ones after it until it succeeds or is given up. Default false' })
+  fifo?: boolean | null;
 }
 
 @InputType()
@@ -74,4 +76,6 @@ export class WebhookUpdateInput {
 
   @Field(() => Boolean, { nullable: true, description: 'Send a W3C traceparent header continuing the trace of the change (when the server traces); reserves the traceparent and tracestate header names' })
   sendTraceContext?: boolean | null;
+  @Field(() => Boolean, { nullable: true, description: 'Turned off, what is queued goes out concurrently at once' })
+  fifo?: boolean | null;
 }

@@ -29,6 +29,7 @@ export interface WebhookInputData {
   blueprintIds?: string[] | null;
   enabled?: boolean | null;
   sendTraceContext?: boolean | null;
+  fifo?: boolean | null;
 }
 
 /** How long the previous signing secret keeps signing after a rotation. */
@@ -67,6 +68,7 @@ export class WebhookService {
       headers: validateHeaders(input.headers ?? [], null),
       blueprintIds: input.blueprintIds == null ? null : await this.checkBlueprints(projectId, input.blueprintIds),
       enabled: input.enabled ?? true,
+      fifo: input.fifo ?? false,
       disabledReason: null,
       sendTraceContext: input.sendTraceContext ?? false,
       signingSecret: generateSigningSecret(),
@@ -89,6 +91,9 @@ export class WebhookService {
       if (input.blueprintIds !== undefined) {
         webhook.blueprintIds = input.blueprintIds === null ? null : await this.checkBlueprints(webhook.projectId, input.blueprintIds, m);
       }
+      // Deliveries a FIFO webhook held back may all go now.
+      if (input.fifo != null && !input.fifo && webhook.fifo) await m.query(`SELECT pg_notify('cms_delivery', '')`);
+      if (input.fifo != null) webhook.fifo = input.fifo;
       if (input.enabled != null) {
         // Deliveries paused while disabled go out again: wake the workers of every process at commit.
         if (input.enabled && !webhook.enabled) await m.query(`SELECT pg_notify('cms_delivery', '')`);

@@ -52,6 +52,8 @@ export class WebhookType {
 
   @Field({ description: 'Requests carry a W3C traceparent header continuing the trace of the change (when the server traces)' })
   sendTraceContext: boolean;
+  @Field({ description: 'Deliveries go out one at a time, in event order' })
+  fifo: boolean;
 
   @Field({ description: 'Standard Webhooks secret (whsec_…) that signs every request' })
   signingSecret: string;
@@ -87,6 +89,7 @@ export function toWebhookType(webhook: Webhook): Omit<WebhookType, 'successfulCa
     enabled: webhook.enabled,
     disabledReason: webhook.disabledReason,
     sendTraceContext: webhook.sendTraceContext,
+    fifo: webhook.fifo,
     signingSecret: webhook.signingSecret,
     createdAt: webhook.createdAt,
     updatedAt: webhook.updatedAt,

@@ -75,12 +75,14 @@ test('create a webhook through the form: it is saved as entered and listed in th
     await page.getByLabel('Header name').fill('X-Api-Key');
     await page.getByLabel('Header value').fill('s3cr3t-key-value-1234');
     await page.getByLabel('Secret', { exact: true }).check();
+    await page.getByLabel('Deliver in order (FIFO)').check();
+    await page.getByText('a failing call holds back the ones after it').waitFor();
     await screenshot(page, 'webhook-form');
     await page.getByRole('button', { name: 'Save' }).click();
 
     await page.getByRole('heading', { name: 'Search index' }).waitFor();
     await page.getByText('Webhook created.').waitFor();
-    const listed = await api.gql(api.adminToken, `query($p: ID!) { webhooks(projectId: $p) { id name description method url triggers headers { name value secret } blueprintIds enabled } }`, { p: projectId });
+    const listed = await api.gql(api.adminToken, `query($p: ID!) { webhooks(projectId: $p) { id name description method url triggers headers { name value secret } blueprintIds enabled fifo } }`, { p: projectId });
     const created = listed.data.webhooks.find((w: { name: string }) => w.name === 'Search index');
     expect(created).toMatchObject({
       description: 'Reindex documents when they change',
@@ -90,8 +92,11 @@ test('create a webhook through the form: it is saved as entered and listed in th
       headers: [{ name: 'X-Api-Key', value: '••••1234', secret: true }],
       blueprintIds: null,
       enabled: true,
+      fifo: true,
     });
     expect(page.url()).toBe(`${baseUrl}/projects/${projectId}/webhooks/${created.id}?created=1`);
+    await page.getByText('In order (FIFO)', { exact: true }).waitFor();
+    await expect(page.getByLabel('Deliver in order (FIFO)').isChecked()).resolves.toBe(true);
     // The saved secret is shown masked, and kept when the form is saved again without replacing it.
     await expect(page.getByLabel('Header value').inputValue()).resolves.toBe('••••1234');
 
@@ -99,7 +104,7 @@ test('create a webhook through the form: it is saved as entered and listed in th
     const table = page.getByRole('table', { name: 'Webhooks' });
     const row = table.getByRole('row').filter({ hasText: 'Search index' });
     await row.waitFor();
-    await expect(row.innerText()).resolves.toMatch(/PUT[\s\S]*Document create, Document update[\s\S]*Enabled[\s\S]*0 succeeded\s+0 failed[\s\S]*No calls yet/);
+    await expect(row.innerText()).resolves.toMatch(/PUT[\s\S]*Document create, Document update[\s\S]*Enabled\s+FIFO[\s\S]*0 succeeded\s+0 failed[\s\S]*No calls yet/);
     // A click on the row opens the webhook.
     await row.getByRole('cell').first().click();
     await page.getByRole('heading', { name: 'Search index' }).waitFor();

@@ -2,7 +2,7 @@ import { useQuery } from '@apollo/client/react';
 import { type FormEvent, useState } from 'react';
 import { problemsOf, type Problem } from '../api/errors';
 import { ErrorNotice } from '../common/ErrorNotice';
-import { BlueprintsDocument, type HttpMethod, type WebhookFieldsFragment } from '../generated/graphql';
+import { BlueprintsDocument, type HttpMethod, type WebhookSettingsFragment } from '../generated/graphql';
 import { describedBy, FieldError } from './FieldError';
 import { fieldId, type FormState, initialState, splitProblems, toInput } from './form-model';
 import { HeadersEditor } from './HeadersEditor';
@@ -14,7 +14,7 @@ export type WebhookFormInput = ReturnType<typeof toInput>;
  * Create and edit share this form. It checks nothing itself: the server validates, and its
  * BAD_USER_INPUT is shown beside the field that `extensions.field` names, which then gets focus.
  */
-export function WebhookForm({ projectId, webhook, submitLabel = 'Save', onSubmit }: { projectId: string; webhook?: WebhookFieldsFragment | null; submitLabel?: string; onSubmit: (input: WebhookFormInput) => Promise<WebhookFieldsFragment | void> }) {
+export function WebhookForm({ projectId, webhook, submitLabel = 'Save', onSubmit }: { projectId: string; webhook?: WebhookSettingsFragment | null; submitLabel?: string; onSubmit: (input: WebhookFormInput) => Promise<WebhookSettingsFragment | void> }) {
   const [state, setState] = useState<FormState>(() => initialState(webhook));
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [general, setGeneral] = useState<Problem[]>([]);
@@ -133,6 +133,17 @@ export function WebhookForm({ projectId, webhook, submitLabel = 'Save', onSubmit
       </fieldset>
 
       <HeadersEditor rows={state.headers} onChange={(headers) => set({ headers })} errors={errors} />
+
+      <div className="field">
+        <div className="field inline">
+          <input {...describedBy('wh-fifo', errors.fifo, 'wh-fifo-help')} type="checkbox" checked={state.fifo} onChange={(e) => set({ fifo: e.target.checked })} />
+          <label htmlFor="wh-fifo">Deliver in order (FIFO)</label>
+        </div>
+        <p id="wh-fifo-help" className="help">
+          One request at a time, in the order events happened: slower, and a failing call holds back the ones after it until it succeeds or is given up (up to the whole retry schedule).
+        </p>
+        <FieldError id="wh-fifo" message={errors.fifo} />
+      </div>
 
       <div className="actions">
         <button type="submit" disabled={busy}>

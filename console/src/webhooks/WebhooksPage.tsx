@@ -15,10 +15,20 @@ import { triggerLabel } from './triggers';
 const Sparkline = lazy(() => import('../health/Sparkline'));
 
 function Status({ webhook }: { webhook: WebhookRowFragment }) {
-  if (webhook.enabled) return <span className="badge ok">Enabled</span>;
+  const fifo = webhook.fifo && (
+    <span className="badge" title="Deliveries go out one at a time, in event order">
+      FIFO
+    </span>
+  );
+  if (webhook.enabled)
+    return (
+      <span>
+        <span className="badge ok">Enabled</span> {fifo}
+      </span>
+    );
   return (
     <span>
-      <span className="badge off">Disabled</span>
+      <span className="badge off">Disabled</span> {fifo}
       {webhook.disabledReason && <span className="reason"> {webhook.disabledReason}</span>}
     </span>
   );

@@ -1,5 +1,5 @@
 import { ruleOf, type Problem } from '../api/errors';
-import type { HttpMethod, WebhookFieldsFragment, WebhookHeaderInput, WebhookTrigger } from '../generated/graphql';
+import type { HttpMethod, WebhookHeaderInput, WebhookSettingsFragment, WebhookTrigger } from '../generated/graphql';
 import { TRIGGERS } from './triggers';
 
 /** One header row of the form. `saved` is set for a secret header as stored: its value is only known masked. */
@@ -22,12 +22,13 @@ export interface FormState {
   allBlueprints: boolean;
   blueprintIds: Set<string>;
   headers: HeaderRow[];
+  fifo: boolean;
 }
 
 let nextKey = 1;
 export const newHeaderRow = (): HeaderRow => ({ key: nextKey++, name: '', value: '', secret: false, saved: null, replacing: false });
 
-export function initialState(webhook?: WebhookFieldsFragment | null): FormState {
+export function initialState(webhook?: WebhookSettingsFragment | null): FormState {
   return {
     name: webhook?.name ?? '',
     description: webhook?.description ?? '',
@@ -44,6 +45,7 @@ export function initialState(webhook?: WebhookFieldsFragment | null): FormState 
       saved: h.secret ? { name: h.name, masked: h.value } : null,
       replacing: false,
     })),
+    fifo: webhook?.fifo ?? false,
   };
 }
 
@@ -63,6 +65,7 @@ export function toInput(state: FormState) {
     triggers: TRIGGERS.map((t) => t.value).filter((t) => state.triggers.has(t)),
     headers: state.headers.map(headerInput),
     blueprintIds: state.allBlueprints ? null : [...state.blueprintIds],
+    fifo: state.fifo,
   };
 }
 
@@ -84,6 +87,7 @@ export const FIELD_IDS: Record<string, string> = {
   triggers: 'wh-triggers',
   blueprintIds: 'wh-blueprints',
   headers: 'wh-headers',
+  fifo: 'wh-fifo',
 };
 
 export function fieldId(key: string): string {
