@@ -1,4 +1,4 @@
-import http from 'node:http';
+import http, { type IncomingHttpHeaders } from 'node:http';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { expressMiddleware } from '@as-integrations/express5';
@@ -7,10 +7,12 @@ import { GraphQLError, GraphQLSchema } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import type { Session } from './auth/access-watch';
+import type { Actor } from './auth/actor';
 import { bearerToken } from './auth/tokens';
 import { mountConsole } from './console/static';
 import type { QueryLimits, WebSocketLimits } from './config/config';
 import { isDatabaseUnavailable } from './db/errors';
+import { parseDeliveryCause } from './events/delivery-cause';
 import type { GraphQLContext } from './graphql/context';
 import { formatError } from './graphql/format-error';
 import { HTTP_BODY_LIMIT_BYTES, httpErrorHandler, requireJsonBody } from './graphql/http-errors';
@@ -118,7 +120,7 @@ export async function startHttpServer(options: {
     express.json({ limit: HTTP_BODY_LIMIT_BYTES }),
     expressMiddleware(apollo, {
       context: async ({ req }) => ({
-        actor: await orUnavailable(() => services.identity.authenticate(bearerToken(req.headers.authorization))),
+        actor: withCause(await orUnavailable(() => services.identity.authenticate(bearerToken(req.headers.authorization))), req.headers, log),
         services,
         loaders: createLoaders(services.dataSource),
       }),
@@ -140,4 +142,12 @@ export async function startHttpServer(options: {
       await apollo.stop();
     },
   };
+}
+
+/** The delivery a request was made in the handling of (loop protection); a bad header is logged and ignored. */
+function withCause(actor: Actor | null, headers: IncomingHttpHeaders, log: (line: string) => void): Actor | null {
+  if (!actor) return actor;
+  const { cause, ignored } = parseDeliveryCause(headers);
+  if (ignored) log(`graphql: ignored a loop-protection header of a request by user ${actor.user.id}: ${ignored}`);
+  return cause ? { ...actor, cause } : actor;
 }
