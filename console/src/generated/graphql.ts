@@ -6,6 +6,11 @@ type Exact<T extends { [key: string]: unknown }> = { [K in keyof T]: T[K] };
 /** Internal type. DO NOT USE DIRECTLY. */
 export type Incremental<T> = T | { [P in keyof T]?: P extends ' $fragmentName' | '__typename' ? T[P] : never };
 import type { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-node/core';
+/** INCLUDE: only changes by the listed users or tokens; EXCLUDE: all but those */
+export type ActorFilterMode =
+  | 'EXCLUDE'
+  | 'INCLUDE';
+
 export type BlueprintFieldInput = {
   name: string;
   type: string;
@@ -77,6 +82,15 @@ export type StatsBucket =
   | 'DAY'
   | 'HOUR';
 
+/** Include (only) or exclude changes made by these users or with these API tokens; at least one id */
+export type WebhookActorFilterInput = {
+  mode: ActorFilterMode;
+  /** API tokens of members of the project (apiTokens lists their ids) */
+  tokenIds?: Array<string | number> | null | undefined;
+  /** Members of the project */
+  userIds?: Array<string | number> | null | undefined;
+};
+
 /** Every field given must match; `since` is inclusive, `until` exclusive */
 export type WebhookCallFilter = {
   /** Every attempt, retry, replay of one event */
@@ -106,8 +120,14 @@ export type WebhookHeaderInput = {
 };
 
 export type WebhookInput = {
+  /** Who made the change; null = anyone */
+  actorFilter?: WebhookActorFilterInput | null | undefined;
   blueprintIds?: Array<string | number> | null | undefined;
+  /** DOCUMENT_FIELD_UPDATE only: sent when one of these changed (field names, or title); null = any. Other triggers pass */
+  changedFields?: Array<string> | null | undefined;
   description?: string | null | undefined;
+  /** Document events only: the document's status must be one of these (e.g. [PUBLISHED]); null = any. Other events pass */
+  documentStatuses?: Array<DocumentStatus> | null | undefined;
   enabled?: boolean | null | undefined;
   headers?: Array<WebhookHeaderInput> | null | undefined;
   method?: HttpMethod | null | undefined;
@@ -129,8 +149,14 @@ export type WebhookTrigger =
   | 'PROJECT_MEMBER_DEASSIGNED';
 
 export type WebhookUpdateInput = {
+  /** Who made the change; null = anyone */
+  actorFilter?: WebhookActorFilterInput | null | undefined;
   blueprintIds?: Array<string | number> | null | undefined;
+  /** DOCUMENT_FIELD_UPDATE only: sent when one of these changed (field names, or title); null = any. Other triggers pass */
+  changedFields?: Array<string> | null | undefined;
   description?: string | null | undefined;
+  /** Document events only: the document's status must be one of these (e.g. [PUBLISHED]); null = any. Other events pass; omitted keeps, null removes */
+  documentStatuses?: Array<DocumentStatus> | null | undefined;
   enabled?: boolean | null | undefined;
   /** Replaces the list */
   headers?: Array<WebhookHeaderInput> | null | undefined;
