@@ -1,14 +1,14 @@
 import { useMutation } from '@apollo/client/react';
 import { RoleNotice } from '../common/RoleNotice';
 import { roleAtLeast } from '../common/roles';
-import { CreateWebhookDocument } from '../generated/graphql';
+import { ConsoleCreateWebhookDocument } from '../generated/graphql';
 import { projectPath, useProject } from '../projects/project';
 import { Link, navigate } from '../router';
 import { WebhookForm } from './WebhookForm';
 
 export function WebhookCreatePage() {
   const project = useProject();
-  const [create] = useMutation(CreateWebhookDocument);
+  const [create] = useMutation(ConsoleCreateWebhookDocument);
   if (!roleAtLeast(project.myRole, 'ADMIN')) return <RoleNotice role={project.myRole} what="Creating webhooks" />;
   return (
     <section>

@@ -4,7 +4,7 @@ import { ErrorNotice } from '../common/ErrorNotice';
 import { LocalDevPanel } from '../common/LocalDevPanel';
 import { RoleNotice } from '../common/RoleNotice';
 import { roleAtLeast } from '../common/roles';
-import { UpdateWebhookDocument, WebhookDocument } from '../generated/graphql';
+import { ConsoleUpdateWebhookDocument, ConsoleWebhookDocument } from '../generated/graphql';
 import { projectPath, useProject } from '../projects/project';
 import { Link, useLocation } from '../router';
 import { SigningSecret } from './SigningSecret';
@@ -17,8 +17,8 @@ export function WebhookPage({ webhookId }: { webhookId: string }) {
   const project = useProject();
   const { search } = useLocation();
   const canManage = roleAtLeast(project.myRole, 'ADMIN');
-  const { data, error } = useQuery(WebhookDocument, { variables: { id: webhookId }, skip: !canManage });
-  const [update] = useMutation(UpdateWebhookDocument);
+  const { data, error } = useQuery(ConsoleWebhookDocument, { variables: { id: webhookId }, skip: !canManage });
+  const [update] = useMutation(ConsoleUpdateWebhookDocument);
   const crumbs = (
     <p className="crumbs">
       <Link to={projectPath(project.id, '/webhooks')}>Webhooks</Link> /
