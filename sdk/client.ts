@@ -112,9 +112,11 @@ export class CmsClient {
    * updates the document it was told about), and chains across webhooks stop at the CMS's
    * WEBHOOK_MAX_CAUSAL_DEPTH. Pass the verified payload.
    */
-  forDelivery(payload: Pick<WebhookPayload, 'event_id' | 'webhook'> | DeliveryContext): CmsClient {
+  forDelivery(payload: Pick<WebhookPayload, 'event_id' | 'webhook'> | DeliveryContext): this {
     const delivery: DeliveryContext = 'event_id' in payload ? { eventId: payload.event_id, webhookId: payload.webhook?.webhook_id } : payload;
-    return new CmsClient({ ...this.options, delivery });
+    // The same class: a subclass (extra methods, instrumentation) keeps working for follow-ups.
+    const Client = this.constructor as new (options: CmsClientOptions) => this;
+    return new Client({ ...this.options, delivery });
   }
 
   /** The document a webhook's `metadata.document_id` points at. */

@@ -2,6 +2,9 @@ import type { Browser } from 'playwright-core';
 import { createProject, createUserWithToken, ok, startTestApi, TestApi } from '../support/api';
 import { collectPageErrors, launchBrowser, newPage, screenshot, signIn } from './browser';
 
+// Callbacks passed to page.evaluate run in the browser; this is its global there.
+declare const document: any;
+
 /** The webhook form's content filters in Chromium, against the real server: saved, and shown again after a reload. */
 let api: TestApi;
 let browser: Browser;

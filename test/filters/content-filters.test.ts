@@ -118,7 +118,7 @@ test('actorFilter: include and exclude, by user and by token', async () => {
 
   const control = await receiver();
   await createHook('control', control.url, { triggers: ['DOCUMENT_CREATE'] });
-  const filters = {
+  const filters: Record<string, { mode: string; userIds?: string[]; tokenIds?: string[] }> = {
     includeUser: { mode: 'INCLUDE', userIds: [editor.id] },
     excludeUser: { mode: 'EXCLUDE', userIds: [editor.id] },
     includeToken: { mode: 'INCLUDE', tokenIds: [firstTokenId] },
