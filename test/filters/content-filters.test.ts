@@ -1,7 +1,9 @@
 import { Client } from 'pg';
 import { CmsClient } from '../../sdk/client';
-import { codeOf, createProject, createUserWithToken, ok, startTestApi, TestApi } from '../support/api';
+import { SDK_OPERATIONS } from '../../sdk/operations';
+import { codeOf, createProject, createUserWithToken, ok, startTestApi, TestApi, wsClient } from '../support/api';
 import { Receiver, startReceiver } from '../support/receiver';
+import { waitUntil } from '../support/wait';
 
 /**
  * Content filters end to end: GraphQL in, real fan-out, real loopback receivers out. "Not
@@ -88,6 +90,29 @@ test('documentStatuses [PUBLISHED]: a publish is sent, a draft save and a draft 
   expect(documentsIn(published)).toEqual([`document_update:${doc.id}`]);
   expect(JSON.parse(published.requests[0].body).metadata.document_status_id).toBe(2);
   expect(await queuedDocuments(hook.id)).toEqual([`document_update:${doc.id}`]);
+});
+
+test('webhookEvents with a webhook (what cms-webhooks listen --webhook forwards) applies its filters too', async () => {
+  const admin = new CmsClient({ url: api.url, token: api.adminToken });
+  const hook = await createHook('listen deploy', 'https://example.com/deploy', { triggers: ['DOCUMENT_CREATE', 'DOCUMENT_UPDATE'], documentStatuses: ['PUBLISHED'] });
+  const client = wsClient(api, api.adminToken);
+  try {
+    const stream = client.iterate({ query: SDK_OPERATIONS.WebhookEvents, operationName: 'WebhookEvents', variables: { projectId, webhookId: hook.id } });
+    const first = stream.next();
+    await waitUntil('the stream to open', () => api.app.services.eventFeed.subscriberCount() > 0);
+    const doc = await admin.createDocument(projectId, { blueprintId, title: 'draft' });
+    await admin.setDocumentStatus(doc.id, 'PUBLISHED');
+    const { value } = await first;
+    const body = JSON.parse((value as any).data.webhookEvents.body);
+    expect({ trigger: body.webhook.trigger, document: body.metadata.document_id, status: body.metadata.document_status_id }).toEqual({
+      trigger: 'document_update',
+      document: doc.id,
+      status: 2,
+    });
+    await stream.return?.();
+  } finally {
+    await client.dispose();
+  }
 });
 
 test('changedFields: a field update is sent only when a named field changed (title counts)', async () => {
