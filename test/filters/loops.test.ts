@@ -174,3 +174,25 @@ async function waitForDepth(documentId: string, depth: number) {
   }, 30_000);
   return found;
 }
+
+test('a cause from another project, or a malformed header, is no cause: the change is saved, the header ignored (and logged)', async () => {
+  const here = await setUp('cause here');
+  const elsewhere = await setUp('cause elsewhere');
+  const foreign = await admin().createDocument(elsewhere.projectId, { blueprintId: elsewhere.blueprintId, title: 'elsewhere' });
+  const { rows: [foreignEvent] } = await db.query(`SELECT id FROM domain_event WHERE metadata->>'document_id' = $1`, [foreign.id]);
+  const doc = await admin().createDocument(here.projectId, { blueprintId: here.blueprintId, title: 'here' });
+
+  await admin().forDelivery({ eventId: foreignEvent.id }).updateDocument(doc.id, { fields: { body: 'foreign cause' } });
+  await admin().forDelivery({ eventId: 'msg_not-a-uuid' }).updateDocument(doc.id, { fields: { body: 'malformed cause' } });
+
+  const { rows } = await db.query(
+    `SELECT cause_event_id, causal_depth FROM domain_event WHERE metadata->>'document_id' = $1 AND trigger = 'document_field_update' ORDER BY created_at`,
+    [doc.id],
+  );
+  expect(rows).toEqual([
+    { cause_event_id: null, causal_depth: 0 },
+    { cause_event_id: null, causal_depth: 0 },
+  ]);
+  expect(logged.lines.some((l) => l.includes('ignored a loop-protection header') && l.includes('webhook-id is not one event id'))).toBe(true);
+  expect(logged.lines.some((l) => l.includes('msg_not-a-uuid'))).toBe(false);
+});
