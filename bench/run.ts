@@ -4,6 +4,7 @@ import { burst } from './burst';
 import { ceiling } from './ceiling';
 import { fanout } from './fanout';
 import { fifo } from './fifo';
+import { fanoutFilters } from './fanout-filters';
 import { consoleTiming } from './console';
 import { isolation } from './isolation';
 import { listen } from './listen';
@@ -25,7 +26,7 @@ import { wsFlood } from './ws-flood';
  * Options are `--name=value` flags or BENCH_* variables (see bench/README.md).
  * Benchmarks are run on purpose, never from the test suite: they take minutes and load the machine.
  */
-const BENCHMARKS: Benchmark[] = [ceiling, steady, backlog, fanout, isolation, saveCost, workers, pgboss, burst, logPages, queryLoad, wsFlood, listen, webhookStats, logCost, consoleTiming, observability, fifo];
+const BENCHMARKS: Benchmark[] = [ceiling, steady, backlog, fanout, fanoutFilters, isolation, saveCost, workers, pgboss, burst, logPages, queryLoad, wsFlood, listen, webhookStats, logCost, consoleTiming, observability, fifo];
 
 const log = (line: string) => console.log(line);
 

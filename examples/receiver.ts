@@ -42,7 +42,8 @@ export function createReceiver(options: { secret: string; cms: CmsClient; onEven
   async function handle(event: WebhookPayload): Promise<HandledEvent> {
     const { document_id } = event.metadata;
     if (!document_id || event.webhook.trigger === 'document_delete') return { event };
-    const document = await options.cms.document(document_id);
+    // forDelivery: were this receiver to write back, the CMS would not send it its own change.
+    const document = await options.cms.forDelivery(event).document(document_id);
     return { event, document };
   }
 }

@@ -238,6 +238,21 @@ describe('CmsClient requests', () => {
     expect(spy.mock.calls[0][0]).toBe(url);
   });
 
+  it('forDelivery: every request names the delivery it handles; the original client does not', async () => {
+    answer({ me: { id: 'u1', email: 'a@b.c', name: null, isSuperAdmin: true } });
+    const cms = new CmsClient({ url, token });
+    const payload = { event_id: 'e-42', webhook: { trigger: 'document_update' as const, webhook_id: 'w-7' } };
+    await cms.forDelivery(payload).me();
+    await cms.forDelivery({ eventId: 'e-43' }).me();
+    await cms.me();
+    const sent = received.slice(-3).map((r) => [r.headers['webhook-id'], r.headers['webhook-origin'], r.headers.authorization]);
+    expect(sent).toEqual([
+      ['e-42', 'w-7', `Bearer ${token}`],
+      ['e-43', undefined, `Bearer ${token}`],
+      [undefined, undefined, `Bearer ${token}`],
+    ]);
+  });
+
   it('refuses to start without a url or a token', () => {
     expect(() => new CmsClient({ url: '', token })).toThrow(TypeError);
     expect(() => new CmsClient({ url, token: '' })).toThrow(TypeError);

@@ -2,6 +2,7 @@
 // operations (see operations.ts) and returns its root field, typed as generated from the schema
 // (generated/graphql.ts). Subscriptions need a graphql-ws client: `cms-webhooks listen` is one.
 import { OPERATIONS, type OperationName, type ResultOf, type VariablesOf } from './operations';
+import type { WebhookPayload } from './verify';
 import type {
   BlueprintInput,
   BlueprintUpdateInput,
@@ -26,6 +27,18 @@ export interface CmsClientOptions {
   token: string;
   /** A fetch implementation; default the global one (Node >= 18, browsers). */
   fetch?: typeof fetch;
+  /**
+   * The webhook delivery this client works for (see `forDelivery`): every request carries it
+   * as `webhook-id` (and `webhook-origin`), so the CMS never sends the webhook what it causes.
+   */
+  delivery?: DeliveryContext;
+}
+
+/** Which delivery a receiver is handling: its `webhook-id` (the event id) and the webhook it came from. */
+export interface DeliveryContext {
+  eventId: string;
+  /** The body's `webhook.webhook_id`; when omitted the CMS assumes every webhook the event went to. */
+  webhookId?: string;
 }
 
 /** The codes the contract promises, plus NETWORK_ERROR for a request that got no GraphQL answer. */
@@ -77,8 +90,10 @@ export class CmsClient {
   private readonly url: string;
   private readonly token: string;
   private readonly fetchImpl: typeof fetch;
+  private readonly options: CmsClientOptions;
 
   constructor(options: CmsClientOptions) {
+    this.options = options;
     if (!options.url) throw new TypeError('CmsClient: url is required');
     if (!options.token) throw new TypeError('CmsClient: token is required');
     this.url = options.url;
@@ -89,6 +104,20 @@ export class CmsClient {
   }
 
   // ---------------------------------------------------------------- the webhook follow-up
+
+  /**
+   * A client for the follow-up calls of one delivery: the same URL and token, and each request
+   * says which delivery it handles. Changes made through it are recorded as caused by that
+   * delivery, so the webhook is not sent the events they fire (no endless loop when a receiver
+   * updates the document it was told about), and chains across webhooks stop at the CMS's
+   * WEBHOOK_MAX_CAUSAL_DEPTH. Pass the verified payload.
+   */
+  forDelivery(payload: Pick<WebhookPayload, 'event_id' | 'webhook'> | DeliveryContext): this {
+    const delivery: DeliveryContext = 'event_id' in payload ? { eventId: payload.event_id, webhookId: payload.webhook?.webhook_id } : payload;
+    // The same class: a subclass (extra methods, instrumentation) keeps working for follow-ups.
+    const Client = this.constructor as new (options: CmsClientOptions) => this;
+    return new Client({ ...this.options, delivery });
+  }
 
   /** The document a webhook's `metadata.document_id` points at. */
   document(id: string): Promise<CmsDocument> {
@@ -243,6 +272,7 @@ export class CmsClient {
           authorization: `Bearer ${this.token}`,
           'content-type': 'application/json',
           accept: 'application/graphql-response+json, application/json',
+          ...deliveryHeaders(this.options.delivery),
         },
         body: JSON.stringify({ query, variables, ...(operationName ? { operationName } : {}) }),
       });
@@ -280,6 +310,11 @@ export class CmsClient {
     const data = await this.request<ResultOf<N>>(OPERATIONS[operationName], variables as Variables, operationName);
     return data[field];
   }
+}
+
+function deliveryHeaders(delivery: DeliveryContext | undefined): Record<string, string> {
+  if (!delivery) return {};
+  return { 'webhook-id': delivery.eventId, ...(delivery.webhookId ? { 'webhook-origin': delivery.webhookId } : {}) };
 }
 
 function reasonOf(cause: unknown): string {

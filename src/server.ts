@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import http from 'node:http';
+import http, { type IncomingHttpHeaders } from 'node:http';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { expressMiddleware } from '@as-integrations/express5';
@@ -8,10 +8,12 @@ import { GraphQLError, GraphQLSchema } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import type { Session } from './auth/access-watch';
+import type { Actor } from './auth/actor';
 import { bearerToken } from './auth/tokens';
 import { mountConsole } from './console/static';
 import type { QueryLimits, WebSocketLimits } from './config/config';
 import { isDatabaseUnavailable } from './db/errors';
+import { parseDeliveryCause } from './events/delivery-cause';
 import type { GraphQLContext } from './graphql/context';
 import { formatError } from './graphql/format-error';
 import { HTTP_BODY_LIMIT_BYTES, httpErrorHandler, requireJsonBody } from './graphql/http-errors';
@@ -23,7 +25,7 @@ import { readyzResponse } from './observability/health';
 import { graphqlMetricsPlugin } from './observability/graphql-metrics';
 import { watchSubscriptions } from './observability/metrics';
 import type { Services } from './services';
-import { type Logger, saneRequestId, withRequestLogger } from './observability/logger';
+import { currentLogger, type Logger, saneRequestId, withRequestLogger } from './observability/logger';
 import { operationLogPlugin } from './observability/operation-log';
 import { activeTraceId, startOperationSpan } from './observability/tracing';
 
@@ -160,7 +162,7 @@ export async function startHttpServer(options: {
     },
     expressMiddleware(apollo, {
       context: async ({ req }) => ({
-        actor: await orUnavailable(() => services.identity.authenticate(bearerToken(req.headers.authorization))),
+        actor: withCause(await orUnavailable(() => services.identity.authenticate(bearerToken(req.headers.authorization))), req.headers, log),
         services,
         loaders: createLoaders(services.dataSource),
       }),
@@ -182,4 +184,12 @@ export async function startHttpServer(options: {
       await apollo.stop();
     },
   };
+}
+
+/** The delivery a request was made in the handling of (loop protection); a bad header is logged and ignored. */
+function withCause(actor: Actor | null, headers: IncomingHttpHeaders, log: Logger): Actor | null {
+  if (!actor) return actor;
+  const { cause, ignored } = parseDeliveryCause(headers);
+  if (ignored) currentLogger(log).warn({ userId: actor.user.id }, `graphql: ignored a loop-protection header: ${ignored}`);
+  return cause ? { ...actor, cause } : actor;
 }

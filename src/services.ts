@@ -48,7 +48,7 @@ export function createServices(dataSource: DataSource, delivery: { sender: HttpS
     webhookCalls,
     stats: new WebhookStatsService(dataSource, access),
     eventFeed,
-    webhookEvents: new WebhookEventService(dataSource, access, eventFeed, accessWatch),
+    webhookEvents: new WebhookEventService(dataSource, access, eventFeed, accessWatch, delivery.webhookConfig.maxCausalDepth),
     sends: new WebhookSendService(dataSource, webhooks, webhookCalls, delivery.sender, delivery.webhookConfig, delivery.writer),
   };
 }

@@ -155,6 +155,8 @@ async function localTarget(cms: CmsClient, projectId: string, given: Header[], e
 }
 
 async function deliver(event: WebhookEvent, target: Target, url: URL, output: Output): Promise<void> {
+  // Loop protection: the CMS sends such an event to no webhook, so a local receiver does not get it either.
+  if (event.suppressedReason) return output.notice(`event ${event.id} not forwarded: ${event.suppressedReason}`);
   const time = new Date();
   const headers = signedHeaders(target.headers, target.secret, event.id, event.body, time);
   const result = await forward(url, target.method, headers, event.body);

@@ -8,6 +8,11 @@ export type Incremental<T> = T | { [P in keyof T]?: P extends ' $fragmentName' |
 export interface DocumentTypeDecoration<TResult = { [key: string]: any }, TVariables = { [key: string]: any }> {
   __apiType?: (variables: TVariables) => TResult;
 }
+/** INCLUDE: only changes by the listed users or tokens; EXCLUDE: all but those */
+export type ActorFilterMode =
+  | 'EXCLUDE'
+  | 'INCLUDE';
+
 export type BlueprintFieldInput = {
   name: string;
   type: string;
@@ -74,6 +79,15 @@ export type ProjectRole =
   | 'OWNER'
   | 'VIEWER';
 
+/** Include (only) or exclude changes made by these users or with these API tokens; at least one id */
+export type WebhookActorFilterInput = {
+  mode: ActorFilterMode;
+  /** API tokens of members of the project (apiTokens lists their ids) */
+  tokenIds?: Array<string | number> | null | undefined;
+  /** Members of the project */
+  userIds?: Array<string | number> | null | undefined;
+};
+
 /** Every field given must match; `since` is inclusive, `until` exclusive */
 export type WebhookCallFilter = {
   /** Every attempt, retry, replay of one event */
@@ -103,8 +117,14 @@ export type WebhookHeaderInput = {
 };
 
 export type WebhookInput = {
+  /** Who made the change; null = anyone */
+  actorFilter?: WebhookActorFilterInput | null | undefined;
   blueprintIds?: Array<string | number> | null | undefined;
+  /** DOCUMENT_FIELD_UPDATE only: sent when one of these changed (field names, or title); null = any. Other triggers pass */
+  changedFields?: Array<string> | null | undefined;
   description?: string | null | undefined;
+  /** Document events only: the document's status must be one of these (e.g. [PUBLISHED]); null = any. Other events pass */
+  documentStatuses?: Array<DocumentStatus> | null | undefined;
   enabled?: boolean | null | undefined;
   /** Deliver one at a time, in event order: a failing delivery holds back the ones after it until it succeeds or is given up. Default false */
   fifo?: boolean | null | undefined;
@@ -130,8 +150,14 @@ export type WebhookTrigger =
   | 'PROJECT_MEMBER_DEASSIGNED';
 
 export type WebhookUpdateInput = {
+  /** Who made the change; null = anyone */
+  actorFilter?: WebhookActorFilterInput | null | undefined;
   blueprintIds?: Array<string | number> | null | undefined;
+  /** DOCUMENT_FIELD_UPDATE only: sent when one of these changed (field names, or title); null = any. Other triggers pass */
+  changedFields?: Array<string> | null | undefined;
   description?: string | null | undefined;
+  /** Document events only: the document's status must be one of these (e.g. [PUBLISHED]); null = any. Other events pass; omitted keeps, null removes */
+  documentStatuses?: Array<DocumentStatus> | null | undefined;
   enabled?: boolean | null | undefined;
   /** Turned off, what is queued goes out concurrently at once */
   fifo?: boolean | null | undefined;
@@ -390,7 +416,7 @@ export type WebhookEventsSubscriptionVariables = Exact<{
 }>;
 
 
-export type WebhookEventsSubscription = { webhookEvents: { id: string, projectId: string, webhookId: string | null, trigger: WebhookTrigger, createdAt: string, body: string } };
+export type WebhookEventsSubscription = { webhookEvents: { id: string, projectId: string, webhookId: string | null, trigger: WebhookTrigger, createdAt: string, body: string, causeEventId: string | null, causalDepth: number, suppressedReason: string | null } };
 
 export class TypedDocumentString<TResult, TVariables>
   extends String
@@ -1002,6 +1028,9 @@ export const WebhookEventsDocument = new TypedDocumentString(`
     trigger
     createdAt
     body
+    causeEventId
+    causalDepth
+    suppressedReason
   }
 }
     `) as unknown as TypedDocumentString<WebhookEventsSubscription, WebhookEventsSubscriptionVariables>;

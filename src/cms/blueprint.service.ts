@@ -77,7 +77,7 @@ export class BlueprintService {
   }
 
   async create(actor: Actor, projectId: string, input: BlueprintInputData & { name: string }): Promise<Blueprint> {
-    return this.apiNameRace(input.apiName, () => inTransaction(this.dataSource, actor.user.id, async (m) => {
+    return this.apiNameRace(input.apiName, () => inTransaction(this.dataSource, actor, async (m) => {
       await this.access.requireRole(actor, projectId, ProjectRole.ADMIN, 'create blueprints', 'Project', m);
       const name = this.validName(input.name);
       const apiName = input.apiName ?? deriveApiName(name);
@@ -94,7 +94,7 @@ export class BlueprintService {
   }
 
   async update(actor: Actor, id: string, input: BlueprintInputData): Promise<Blueprint> {
-    return this.apiNameRace(input.apiName, () => inTransaction(this.dataSource, actor.user.id, async (m) => {
+    return this.apiNameRace(input.apiName, () => inTransaction(this.dataSource, actor, async (m) => {
       const blueprint = await m.findOne(Blueprint, { where: { id }, lock: { mode: 'pessimistic_write' } });
       if (!blueprint) throw notFound('Blueprint');
       await this.access.requireRole(actor, blueprint.projectId, ProjectRole.ADMIN, 'change blueprints', 'Blueprint', m);
@@ -122,7 +122,7 @@ export class BlueprintService {
 
   /** Refused while documents use the blueprint: deleting them silently would lose content. */
   async delete(actor: Actor, id: string): Promise<boolean> {
-    return inTransaction(this.dataSource, actor.user.id, async (m) => {
+    return inTransaction(this.dataSource, actor, async (m) => {
       const blueprint = await m.findOne(Blueprint, { where: { id }, lock: { mode: 'pessimistic_write' } });
       if (!blueprint) throw notFound('Blueprint');
       await this.access.requireRole(actor, blueprint.projectId, ProjectRole.ADMIN, 'delete blueprints', 'Blueprint', m);

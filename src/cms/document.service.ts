@@ -74,7 +74,7 @@ export class DocumentService {
 
   async create(actor: Actor, projectId: string, input: { blueprintId: string; title?: string | null; fields?: unknown }): Promise<Document> {
     const blueprintId = requireUuid('input.blueprintId', input.blueprintId);
-    return inTransaction(this.dataSource, actor.user.id, async (m) => {
+    return inTransaction(this.dataSource, actor, async (m) => {
       await this.access.requireRole(actor, projectId, ProjectRole.EDITOR, 'create documents', 'Project', m);
       const blueprint = await m.findOneBy(Blueprint, { id: blueprintId, projectId });
       if (!blueprint) throw badInput('input.blueprintId', 'must be the id of a blueprint of this project');
@@ -92,7 +92,7 @@ export class DocumentService {
 
   /** Keys given replace their values, a key set to null is removed; editing a published document makes it CHANGED. */
   async update(actor: Actor, id: string, input: { title?: string | null; fields?: unknown }): Promise<Document> {
-    return inTransaction(this.dataSource, actor.user.id, async (m) => {
+    return inTransaction(this.dataSource, actor, async (m) => {
       const document = await this.lockForWrite(m, actor, id, 'edit documents');
       const before = { ...document, fields: { ...document.fields } };
       if (input.title !== undefined) document.title = checkTitle(input.title);
@@ -119,7 +119,7 @@ export class DocumentService {
     if (status === DocumentStatus.CHANGED) {
       throw badInput('status', 'CHANGED cannot be set directly: it follows from editing a PUBLISHED document');
     }
-    return inTransaction(this.dataSource, actor.user.id, async (m) => {
+    return inTransaction(this.dataSource, actor, async (m) => {
       const document = await this.lockForWrite(m, actor, id, 'change the status of documents');
       document.statusId = status;
       if (status === DocumentStatus.PUBLISHED) document.publishedAt = new Date();
@@ -129,7 +129,7 @@ export class DocumentService {
   }
 
   async delete(actor: Actor, id: string): Promise<boolean> {
-    return inTransaction(this.dataSource, actor.user.id, async (m) => {
+    return inTransaction(this.dataSource, actor, async (m) => {
       const document = await this.lockForWrite(m, actor, id, 'delete documents');
       await m.remove(document);
       return true;

@@ -18,7 +18,7 @@ export class ProjectService {
   async create(actor: Actor, name: string): Promise<Project> {
     const trimmed = name.trim();
     if (trimmed.length < 1 || trimmed.length > 200) throw badInput('input.name', 'must be 1 to 200 characters');
-    return inTransaction(this.dataSource, actor.user.id, async (m) => {
+    return inTransaction(this.dataSource, actor, async (m) => {
       const project = await m.save(m.create(Project, { name: trimmed }));
       await m.save(m.create(ProjectMember, { projectId: project.id, userId: actor.user.id, role: ProjectRole.OWNER }));
       return project;
@@ -57,7 +57,7 @@ export class ProjectService {
   }
 
   private async assignOnce(actor: Actor, projectId: string, userId: string, role: ProjectRole): Promise<ProjectMember> {
-    return inTransaction(this.dataSource, actor.user.id, async (m) => {
+    return inTransaction(this.dataSource, actor, async (m) => {
       const callerRole = await this.access.requireRole(actor, projectId, ProjectRole.ADMIN, 'manage members', 'Project', m);
       if (!(await m.findOneBy(User, { id: userId }))) throw notFound('User');
       const existing = await m.findOne(ProjectMember, { where: { projectId, userId }, lock: { mode: 'pessimistic_write' } });
@@ -76,7 +76,7 @@ export class ProjectService {
   }
 
   async deassign(actor: Actor, projectId: string, userId: string): Promise<boolean> {
-    return inTransaction(this.dataSource, actor.user.id, async (m) => {
+    return inTransaction(this.dataSource, actor, async (m) => {
       const callerRole = await this.access.requireRole(actor, projectId, ProjectRole.ADMIN, 'manage members', 'Project', m);
       const existing = await m.findOne(ProjectMember, { where: { projectId, userId }, lock: { mode: 'pessimistic_write' } });
       if (!existing) throw notFound('Project member');

@@ -62,6 +62,8 @@ export interface Config {
     autoDisableAfterMs: number | null;
     /** Log rows, finished deliveries and dispatched events older than this are deleted; null = kept for ever. */
     logRetentionMs: number | null;
+    /** An event more deliveries deep than this in a chain of webhook-caused changes goes to no webhook. */
+    maxCausalDepth: number;
   };
 }
 
@@ -262,6 +264,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, isValidCidr: (cidr: string) =
       leaseMarginMs: integer(env, 'WEBHOOK_LEASE_MARGIN_MS', 30_000, 100, 3_600_000),
       autoDisableAfterMs,
       logRetentionMs: logRetention(env, autoDisableAfterMs),
+      maxCausalDepth: integer(env, 'WEBHOOK_MAX_CAUSAL_DEPTH', 3, 0, 100),
     },
   };
 }

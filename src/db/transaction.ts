@@ -1,17 +1,19 @@
 import { DataSource, EntityManager } from 'typeorm';
+import type { Actor } from '../auth/actor';
 import type { ChangeContext } from '../events/domain-event.subscriber';
 
 /**
- * Runs `work` in one transaction whose QueryRunner carries the acting user, so the outbox
- * subscriber can stamp `triggered_user_id` on the events the change produces.
+ * Runs `work` in one transaction whose QueryRunner carries the acting user and token (and the
+ * delivery the request handles, if any), so the outbox subscriber can stamp
+ * `triggered_user_id`, the token and the cause on the events the change produces.
  */
 export async function inTransaction<T>(
   dataSource: DataSource,
-  actorId: string | null,
+  actor: Pick<Actor, 'user' | 'tokenId' | 'cause'> | null,
   work: (manager: EntityManager) => Promise<T>,
 ): Promise<T> {
   const runner = dataSource.createQueryRunner();
-  runner.data = { actorId } satisfies ChangeContext;
+  runner.data = { actorId: actor?.user.id ?? null, tokenId: actor?.tokenId ?? null, cause: actor?.cause ?? null } satisfies ChangeContext;
   await runner.connect();
   await runner.startTransaction();
   try {

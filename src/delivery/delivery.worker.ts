@@ -96,6 +96,7 @@ export function startDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWor
   const workerId = options.workerId ?? `${os.hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
   const sender = options.sender ?? createWebhookSender(config);
   const unrecorded = options.unrecorded ?? new UnrecordedAttempts(dataSource, log);
+  const fanOutOptions = { maxCausalDepth: config.maxCausalDepth, log };
   const writer = options.writer ?? new OutcomeWriter(dataSource, { unrecorded });
   const policy = { retryScheduleMs: config.retryScheduleMs };
   // A claimed delivery may wait for one attempt in `ready`, then make its own: the lease
@@ -170,7 +171,7 @@ export function startDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWor
         // is queued, and starts at once, without a claim.
         let events = FANOUT_BATCH;
         while (!stopping && events === FANOUT_BATCH) {
-          const fanned = await fanOut(dataSource, FANOUT_BATCH, FANOUT_LEASE_MS, { workerId, leaseMs, plan: (ids) => slots.plan(ids) });
+          const fanned = await fanOut(dataSource, FANOUT_BATCH, FANOUT_LEASE_MS, { workerId, leaseMs, plan: (ids) => slots.plan(ids) }, fanOutOptions);
           events = fanned.events;
           if (fanned.taken.length > 0) {
             slots.add(fanned.taken, Date.now());

@@ -41,6 +41,22 @@ export class DomainEvent {
   @Column({ type: 'jsonb' })
   metadata: EventMetadata;
 
+  /** The API token the change was made with (the user is metadata.triggered_user_id). */
+  @Column({ name: 'actor_token_id', type: 'uuid', nullable: true })
+  actorTokenId: string | null;
+
+  /** The event whose delivery was being handled when the change was made (the request's webhook-id). */
+  @Column({ name: 'cause_event_id', type: 'uuid', nullable: true })
+  causeEventId: string | null;
+
+  /** The webhook whose delivery that was, when the request said so (webhook-origin). */
+  @Column({ name: 'cause_webhook_id', type: 'uuid', nullable: true })
+  causeWebhookId: string | null;
+
+  /** 0 for a change no delivery caused; the cause's depth + 1 otherwise. */
+  @Column({ name: 'causal_depth', type: 'smallint', default: 0 })
+  causalDepth: number;
+
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;
 

@@ -14,6 +14,9 @@ function event(seq: number, trigger = WebhookTrigger.DOCUMENT_CREATE): FeedEvent
     metadata: { blueprint_id: '', document_id: '', document_status_id: null, created_at: '' },
     createdAt: new Date(0),
     position: at(seq),
+    actorTokenId: null,
+    causeEventId: null,
+    causalDepth: 0,
   };
 }
 

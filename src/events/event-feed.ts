@@ -36,6 +36,9 @@ export interface FeedEvent {
   metadata: EventMetadata;
   createdAt: Date;
   position: EventPosition;
+  actorTokenId: string | null;
+  causeEventId: string | null;
+  causalDepth: number;
 }
 
 /** A slow subscriber is dropped (it may resume with `after`) rather than buffered without end. */
@@ -52,7 +55,8 @@ const RECHECK_MAX_MS = 1000;
 
 // Positions leave as text (bigints), under names of their own: ORDER BY takes an output column's
 // name before a table column's, and sorting by the text would put 10 before 9.
-const COLUMNS = `id, project_id, trigger, blueprint_id, metadata, created_at, tx_id::text AS tx_text, seq::text AS seq_text`;
+const COLUMNS = `id, project_id, trigger, blueprint_id, metadata, created_at, tx_id::text AS tx_text, seq::text AS seq_text,
+  actor_token_id, cause_event_id, causal_depth`;
 const SETTLED = `tx_id < pg_snapshot_xmin(pg_current_snapshot())::text::bigint`;
 
 interface EventRow {
@@ -64,6 +68,9 @@ interface EventRow {
   created_at: Date;
   tx_text: string;
   seq_text: string;
+  actor_token_id: string | null;
+  cause_event_id: string | null;
+  causal_depth: number;
   settled?: boolean;
 }
 
@@ -82,6 +89,9 @@ function toEvent(row: EventRow): FeedEvent {
     metadata: row.metadata,
     createdAt: row.created_at,
     position: { txId: row.tx_text, seq: row.seq_text },
+    actorTokenId: row.actor_token_id,
+    causeEventId: row.cause_event_id,
+    causalDepth: row.causal_depth,
   };
 }
 

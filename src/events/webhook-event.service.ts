@@ -4,7 +4,7 @@ import type { AccessWatch } from '../auth/access-watch';
 import type { Actor } from '../auth/actor';
 import { badInput, notFound, requireUuid } from '../common/app-error';
 import { ProjectRole } from '../cms/roles';
-import { MatchableWebhook, webhookMatchesEvent } from '../delivery/fanout.service';
+import { DEFAULT_MAX_CAUSAL_DEPTH, exceedsCausalDepth, MatchableWebhook, webhookMatchesEvent } from '../delivery/fanout.service';
 import { buildPayloadBody } from '../delivery/payload';
 import { ALL_TRIGGERS, WebhookTrigger } from '../webhooks/triggers';
 import { Webhook } from '../webhooks/webhook.entity';
@@ -18,6 +18,9 @@ export interface WebhookEventData {
   trigger: WebhookTrigger;
   createdAt: Date;
   body: string;
+  causeEventId: string | null;
+  causalDepth: number;
+  suppressedReason: string | null;
 }
 
 export interface WebhookEventsArgs {
@@ -50,6 +53,7 @@ export class WebhookEventService {
     private readonly access: AccessService,
     private readonly feed: EventFeed,
     private readonly watch: AccessWatch,
+    private readonly maxCausalDepth = DEFAULT_MAX_CAUSAL_DEPTH,
   ) {}
 
   async live(actor: Actor | null, args: WebhookEventsArgs): Promise<AsyncIterableIterator<WebhookEventData>> {
@@ -64,10 +68,13 @@ export class WebhookEventService {
     const filter = await this.filterFor(projectId, webhookId, args.triggers ?? null);
     const after = afterId === null ? undefined : await this.resumePoint(projectId, afterId);
     // Watched like the live log: a revoked token or a removed or demoted member ends it at once.
-    const events = await this.watch.openStream(caller, projectId, check, () =>
-      this.feed.open(projectId, (event) => webhookMatchesEvent(filter, event), after),
-    );
-    return mapStream(events, (event) => toWebhookEvent(event, webhookId));
+    // With a webhook, what it would get: an event too deep in a delivery chain is left out as
+    // fan-out leaves it out. Without one, every event, such an event marked as suppressed.
+    const max = this.maxCausalDepth;
+    const matches = (event: FeedEvent) =>
+      webhookMatchesEvent(filter, { ...event, loopOrigins: null }) && (webhookId === null || !exceedsCausalDepth(event.causalDepth, max));
+    const events = await this.watch.openStream(caller, projectId, check, () => this.feed.open(projectId, matches, after));
+    return mapStream(events, (event) => toWebhookEvent(event, webhookId, max));
   }
 
   /**
@@ -82,6 +89,9 @@ export class WebhookEventService {
     return {
       triggers: triggers ? webhook.triggers.filter((t) => triggers.includes(t)) : webhook.triggers,
       blueprintIds: webhook.blueprintIds,
+      documentStatuses: webhook.documentStatuses,
+      changedFields: webhook.changedFields,
+      actorFilter: webhook.actorFilter,
     };
   }
 
@@ -96,8 +106,13 @@ export class WebhookEventService {
   }
 }
 
-export function toWebhookEvent(event: FeedEvent, webhookId: string | null): WebhookEventData {
+export function toWebhookEvent(event: FeedEvent, webhookId: string | null, maxCausalDepth = DEFAULT_MAX_CAUSAL_DEPTH): WebhookEventData {
   return {
+    causeEventId: event.causeEventId,
+    causalDepth: event.causalDepth,
+    suppressedReason: exceedsCausalDepth(event.causalDepth, maxCausalDepth)
+      ? `${event.causalDepth} deliveries deep in a chain of changes made while handling deliveries (WEBHOOK_MAX_CAUSAL_DEPTH is ${maxCausalDepth}): sent to no webhook`
+      : null,
     id: event.id,
     projectId: event.projectId,
     webhookId,

@@ -1,4 +1,4 @@
-import { Field, ID, ObjectType } from 'type-graphql';
+import { Field, ID, Int, ObjectType } from 'type-graphql';
 import { WebhookTrigger } from '../webhooks/triggers';
 
 @ObjectType('WebhookEvent', { description: 'A committed event, as a webhook would get it' })
@@ -22,4 +22,16 @@ export class WebhookEventType {
     description: 'The exact request body the webhook is sent; without webhookId its webhook.webhook_id is 00000000-0000-0000-0000-000000000000',
   })
   body: string;
+
+  @Field(() => ID, {
+    nullable: true,
+    description: 'The event whose delivery was being handled when this change was made (the request carried its webhook-id); null otherwise',
+  })
+  causeEventId: string | null;
+
+  @Field(() => Int, { description: 'How many deliveries deep this event is in a chain of such changes; 0 for a change no delivery caused' })
+  causalDepth: number;
+
+  @Field(() => String, { nullable: true, description: 'Why no webhook is sent this event (loop protection: beyond WEBHOOK_MAX_CAUSAL_DEPTH); null when it is sent' })
+  suppressedReason: string | null;
 }

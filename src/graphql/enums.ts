@@ -4,6 +4,7 @@ import { DocumentStatus } from '../cms/document.entity';
 import { ProjectRole } from '../cms/roles';
 import { WebhookCallKind } from '../delivery/delivery.entity';
 import { HttpMethod, WebhookTrigger } from '../webhooks/triggers';
+import { ActorFilterMode } from '../webhooks/webhook-filters';
 
 registerEnumType(WebhookTrigger, { name: 'WebhookTrigger', description: 'What a webhook listens to' });
 registerEnumType(HttpMethod, { name: 'HttpMethod' });
@@ -11,3 +12,4 @@ registerEnumType(DocumentStatus, { name: 'DocumentStatus', description: 'DRAFT (
 registerEnumType(ProjectRole, { name: 'ProjectRole' });
 registerEnumType(BlueprintVariant, { name: 'BlueprintVariant' });
 registerEnumType(WebhookCallKind, { name: 'WebhookCallKind', description: 'EVENT: caused by a CMS change (retries keep this kind); REPLAY; TEST' });
+registerEnumType(ActorFilterMode, { name: 'ActorFilterMode', description: 'INCLUDE: only changes by the listed users or tokens; EXCLUDE: all but those' });

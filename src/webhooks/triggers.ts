@@ -21,6 +21,16 @@ export function isMemberTrigger(trigger: WebhookTrigger): boolean {
   return trigger === WebhookTrigger.PROJECT_MEMBER_ASSIGNED || trigger === WebhookTrigger.PROJECT_MEMBER_DEASSIGNED;
 }
 
+/** Document events carry a document status (and a statuses filter applies to them only). */
+export function isDocumentTrigger(trigger: WebhookTrigger): boolean {
+  return (
+    trigger === WebhookTrigger.DOCUMENT_CREATE ||
+    trigger === WebhookTrigger.DOCUMENT_UPDATE ||
+    trigger === WebhookTrigger.DOCUMENT_FIELD_UPDATE ||
+    trigger === WebhookTrigger.DOCUMENT_DELETE
+  );
+}
+
 export enum HttpMethod {
   GET = 'GET',
   POST = 'POST',

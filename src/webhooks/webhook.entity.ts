@@ -2,6 +2,13 @@ import { Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, Primary
 import { Project } from '../cms/project.entity';
 import { HttpMethod, WebhookTrigger } from './triggers';
 
+/** Include (only these) or exclude (all but these) changes made by the listed users or API tokens. */
+export interface StoredActorFilter {
+  mode: 'INCLUDE' | 'EXCLUDE';
+  userIds: string[];
+  tokenIds: string[];
+}
+
 export interface StoredHeader {
   name: string;
   value: string;
@@ -46,6 +53,17 @@ export class Webhook {
 
   @Column({ name: 'blueprint_ids', type: 'uuid', array: true, nullable: true })
   blueprintIds: string[] | null;
+
+  /** Document events only: the status ids (DocumentStatus) the event's document must have; null = any. */
+  @Column({ name: 'document_statuses', type: 'smallint', array: true, nullable: true })
+  documentStatuses: number[] | null;
+
+  /** document_field_update only: at least one of these must have changed; null = any. */
+  @Column({ name: 'changed_fields', type: 'text', array: true, nullable: true })
+  changedFields: string[] | null;
+
+  @Column({ name: 'actor_filter', type: 'jsonb', nullable: true })
+  actorFilter: StoredActorFilter | null;
 
   @Column({ type: 'boolean', default: true })
   enabled: boolean;

@@ -1,5 +1,19 @@
 import { Field, ID, InputType } from 'type-graphql';
+import { DocumentStatus } from '../cms/document.entity';
 import { HttpMethod, WebhookTrigger } from './triggers';
+import { ActorFilterMode } from './webhook-filters';
+
+@InputType({ description: 'Include (only) or exclude changes made by these users or with these API tokens; at least one id' })
+export class WebhookActorFilterInput {
+  @Field(() => ActorFilterMode)
+  mode: ActorFilterMode;
+
+  @Field(() => [ID], { nullable: true, description: 'Members of the project' })
+  userIds?: string[] | null;
+
+  @Field(() => [ID], { nullable: true, description: 'API tokens of members of the project (apiTokens lists their ids)' })
+  tokenIds?: string[] | null;
+}
 
 @InputType()
 export class WebhookHeaderInput {
@@ -39,6 +53,21 @@ export class WebhookInput {
   @Field(() => [ID], { nullable: true })
   blueprintIds?: string[] | null;
 
+  @Field(() => [DocumentStatus], {
+    nullable: true,
+    description: "Document events only: the document's status must be one of these (e.g. [PUBLISHED]); null = any. Other events pass",
+  })
+  documentStatuses?: DocumentStatus[] | null;
+
+  @Field(() => [String], {
+    nullable: true,
+    description: 'DOCUMENT_FIELD_UPDATE only: sent when one of these changed (field names, or title); null = any. Other triggers pass',
+  })
+  changedFields?: string[] | null;
+
+  @Field(() => WebhookActorFilterInput, { nullable: true, description: 'Who made the change; null = anyone' })
+  actorFilter?: WebhookActorFilterInput | null;
+
   @Field(() => Boolean, { nullable: true, defaultValue: true })
   enabled?: boolean | null;
 
@@ -70,6 +99,21 @@ export class WebhookUpdateInput {
 
   @Field(() => [ID], { nullable: true })
   blueprintIds?: string[] | null;
+
+  @Field(() => [DocumentStatus], {
+    nullable: true,
+    description: "Document events only: the document's status must be one of these (e.g. [PUBLISHED]); null = any. Other events pass; omitted keeps, null removes",
+  })
+  documentStatuses?: DocumentStatus[] | null;
+
+  @Field(() => [String], {
+    nullable: true,
+    description: 'DOCUMENT_FIELD_UPDATE only: sent when one of these changed (field names, or title); null = any. Other triggers pass',
+  })
+  changedFields?: string[] | null;
+
+  @Field(() => WebhookActorFilterInput, { nullable: true, description: 'Who made the change; null = anyone' })
+  actorFilter?: WebhookActorFilterInput | null;
 
   @Field(() => Boolean, { nullable: true })
   enabled?: boolean | null;

@@ -6,8 +6,10 @@ import { Blueprint } from '../cms/blueprint.entity';
 import { ProjectRole } from '../cms/roles';
 import { generateSigningSecret } from '../delivery/signing';
 import { HttpMethod, WebhookTrigger } from './triggers';
-import { Webhook } from './webhook.entity';
+import { StoredActorFilter, Webhook } from './webhook.entity';
 import { webhookDisabled } from '../observability/metrics';
+import { ActorFilterInput, validateActorFilterShape, validateChangedFields, validateDocumentStatuses } from './webhook-filters';
+import type { DocumentStatus } from '../cms/document.entity';
 import {
   HeaderInput,
   TRACE_HEADERS,
@@ -27,6 +29,9 @@ export interface WebhookInputData {
   triggers?: WebhookTrigger[] | null;
   headers?: HeaderInput[] | null;
   blueprintIds?: string[] | null;
+  documentStatuses?: DocumentStatus[] | null;
+  changedFields?: string[] | null;
+  actorFilter?: ActorFilterInput | null;
   enabled?: boolean | null;
   sendTraceContext?: boolean | null;
   fifo?: boolean | null;
@@ -67,6 +72,9 @@ export class WebhookService {
       triggers: validateTriggers(input.triggers),
       headers: validateHeaders(input.headers ?? [], null),
       blueprintIds: input.blueprintIds == null ? null : await this.checkBlueprints(projectId, input.blueprintIds),
+      documentStatuses: input.documentStatuses == null ? null : validateDocumentStatuses(input.documentStatuses),
+      changedFields: input.changedFields == null ? null : await this.checkChangedFields(projectId, input.changedFields, input.blueprintIds ?? null),
+      actorFilter: input.actorFilter == null ? null : await this.checkActorFilter(actor, projectId, input.actorFilter),
       enabled: input.enabled ?? true,
       fifo: input.fifo ?? false,
       disabledReason: null,
@@ -94,6 +102,16 @@ export class WebhookService {
       // Deliveries a FIFO webhook held back may all go now.
       if (input.fifo != null && !input.fifo && webhook.fifo) await m.query(`SELECT pg_notify('cms_delivery', '')`);
       if (input.fifo != null) webhook.fifo = input.fifo;
+      // Like blueprintIds: left out keeps the filter, null removes it.
+      if (input.documentStatuses !== undefined) {
+        webhook.documentStatuses = input.documentStatuses === null ? null : validateDocumentStatuses(input.documentStatuses);
+      }
+      if (input.changedFields !== undefined) {
+        webhook.changedFields = input.changedFields === null ? null : await this.checkChangedFields(webhook.projectId, input.changedFields, webhook.blueprintIds, m);
+      }
+      if (input.actorFilter !== undefined) {
+        webhook.actorFilter = input.actorFilter === null ? null : await this.checkActorFilter(actor, webhook.projectId, input.actorFilter, m);
+      }
       if (input.enabled != null) {
         // Deliveries paused while disabled go out again: wake the workers of every process at commit.
         if (input.enabled && !webhook.enabled) await m.query(`SELECT pg_notify('cms_delivery', '')`);
@@ -127,6 +145,54 @@ export class WebhookService {
       webhook.signingSecret = generateSigningSecret();
       return m.save(webhook);
     });
+  }
+
+  /**
+   * Users must be members of the project (or the caller), tokens must be theirs: a webhook
+   * cannot be used to probe which users and tokens exist elsewhere. Revoked tokens count, so
+   * a filter saved before a revocation can be saved again.
+   */
+  private async checkActorFilter(actor: Actor, projectId: string, input: ActorFilterInput, m: EntityManager = this.dataSource.manager): Promise<StoredActorFilter> {
+    const filter = validateActorFilterShape(input);
+    const allowed = (rows: Array<{ id: string }>) => new Set(rows.map((r) => r.id));
+    const users = allowed(
+      filter.userIds.length === 0 ? [] : await m.query(
+        `SELECT u.id FROM app_user u WHERE u.id = ANY($1::uuid[])
+            AND (u.id = $3 OR EXISTS (SELECT 1 FROM project_member pm WHERE pm.project_id = $2 AND pm.user_id = u.id))`,
+        [filter.userIds, projectId, actor.user.id],
+      ),
+    );
+    filter.userIds.forEach((id, i) => {
+      if (!users.has(id)) throw badInput(`input.actorFilter.userIds[${i}]`, 'must be the id of a member of this project');
+    });
+    const tokens = allowed(
+      filter.tokenIds.length === 0 ? [] : await m.query(
+        `SELECT t.id FROM api_token t WHERE t.id = ANY($1::uuid[])
+            AND (t.user_id = $3 OR EXISTS (SELECT 1 FROM project_member pm WHERE pm.project_id = $2 AND pm.user_id = t.user_id))`,
+        [filter.tokenIds, projectId, actor.user.id],
+      ),
+    );
+    filter.tokenIds.forEach((id, i) => {
+      if (!tokens.has(id)) throw badInput(`input.actorFilter.tokenIds[${i}]`, 'must be the id of an API token of a member of this project');
+    });
+    return filter;
+  }
+
+  /**
+   * Documents hold only their blueprint's fields, so a name no blueprint has (a typo) would
+   * silently filter everything out: it must be `title` or a field of the webhook's blueprints
+   * (of any blueprint of the project when the webhook has no blueprint filter).
+   */
+  private async checkChangedFields(projectId: string, input: string[], blueprintIds: string[] | null, m: EntityManager = this.dataSource.manager): Promise<string[]> {
+    const names = validateChangedFields(input);
+    const blueprints = await m.findBy(Blueprint, blueprintIds === null ? { projectId } : { projectId, id: In(blueprintIds) });
+    const known = new Set(['title', ...blueprints.flatMap((b) => b.fields.map((f) => f.name))]);
+    names.forEach((name, i) => {
+      if (!known.has(name)) {
+        throw badInput(`input.changedFields[${i}]`, `must be title or a field of ${blueprintIds === null ? 'a blueprint of this project' : "the webhook's blueprints"}`);
+      }
+    });
+    return names;
   }
 
   private async checkBlueprints(projectId: string, ids: string[], m: EntityManager = this.dataSource.manager): Promise<string[]> {

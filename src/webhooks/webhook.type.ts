@@ -1,6 +1,20 @@
 import { Field, ID, Int, ObjectType } from 'type-graphql';
 import { maskSecret } from '../common/mask';
+import { DocumentStatus } from '../cms/document.entity';
 import { HttpMethod, WebhookTrigger } from './triggers';
+import { ActorFilterMode } from './webhook-filters';
+
+@ObjectType('WebhookActorFilter')
+export class WebhookActorFilterType {
+  @Field(() => ActorFilterMode)
+  mode: ActorFilterMode;
+
+  @Field(() => [ID])
+  userIds: string[];
+
+  @Field(() => [ID])
+  tokenIds: string[];
+}
 import type { Webhook } from './webhook.entity';
 
 @ObjectType('WebhookHeader')
@@ -44,6 +58,15 @@ export class WebhookType {
   @Field(() => [ID], { nullable: true, description: 'Only events of these blueprints (and their documents); null = all' })
   blueprintIds: string[] | null;
 
+  @Field(() => [DocumentStatus], { nullable: true, description: "Document events only: the document's status must be one of these; null = any" })
+  documentStatuses: DocumentStatus[] | null;
+
+  @Field(() => [String], { nullable: true, description: 'DOCUMENT_FIELD_UPDATE only: sent when one of these changed; null = any' })
+  changedFields: string[] | null;
+
+  @Field(() => WebhookActorFilterType, { nullable: true, description: 'Include or exclude changes by these users or tokens; null = anyone' })
+  actorFilter: WebhookActorFilterType | null;
+
   @Field()
   enabled: boolean;
 
@@ -86,6 +109,9 @@ export function toWebhookType(webhook: Webhook): Omit<WebhookType, 'successfulCa
     triggers: webhook.triggers,
     headers: webhook.headers.map((h) => ({ name: h.name, value: h.secret ? maskSecret(h.value) : h.value, secret: h.secret })),
     blueprintIds: webhook.blueprintIds,
+    documentStatuses: webhook.documentStatuses,
+    changedFields: webhook.changedFields,
+    actorFilter: webhook.actorFilter && { ...webhook.actorFilter, mode: webhook.actorFilter.mode as ActorFilterMode },
     enabled: webhook.enabled,
     disabledReason: webhook.disabledReason,
     sendTraceContext: webhook.sendTraceContext,

@@ -89,6 +89,12 @@ describe('loadConfig with values', () => {
     expect(load({ WEBHOOK_LOG_RETENTION: '400h', WEBHOOK_AUTO_DISABLE_AFTER: 'never' }).webhook.logRetentionMs).toBe(400 * 3_600_000);
   });
 
+  test('WEBHOOK_MAX_CAUSAL_DEPTH: 3 by default, 0 to 100', () => {
+    expect(load({}).webhook.maxCausalDepth).toBe(3);
+    expect(load({ WEBHOOK_MAX_CAUSAL_DEPTH: '0' }).webhook.maxCausalDepth).toBe(0);
+    expect(load({ WEBHOOK_MAX_CAUSAL_DEPTH: '10' }).webhook.maxCausalDepth).toBe(10);
+  });
+
   test('postgresql:// is accepted as well as postgres://', () => {
     expect(load({ DATABASE_URL: 'postgresql://u@localhost/cms' }).databaseUrl).toBe('postgresql://u@localhost/cms');
   });
@@ -154,6 +160,9 @@ describe('a bad value stops the start with a ConfigError naming the variable', (
     ['WEBHOOK_LEASE_MARGIN_MS', '5'],
     ['WEBHOOK_AUTO_DISABLE_AFTER', '5d'],
     ['WEBHOOK_AUTO_DISABLE_AFTER', '10s'],
+    ['WEBHOOK_MAX_CAUSAL_DEPTH', '-1'],
+    ['WEBHOOK_MAX_CAUSAL_DEPTH', '101'],
+    ['WEBHOOK_MAX_CAUSAL_DEPTH', 'deep'],
     ['WEBHOOK_LOG_RETENTION', '90d'],
     ['WEBHOOK_LOG_RETENTION', '24h'],
     ['WEBHOOK_LOG_RETENTION', 'forever'],

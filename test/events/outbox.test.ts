@@ -2,6 +2,7 @@ import { DataSource } from 'typeorm';
 import { Blueprint } from '../../src/cms/blueprint.entity';
 import { Document } from '../../src/cms/document.entity';
 import { Project } from '../../src/cms/project.entity';
+import type { User } from '../../src/auth/user.entity';
 import { inTransaction } from '../../src/db/transaction';
 import { createTestDatabase } from '../support/database';
 
@@ -24,7 +25,7 @@ afterAll(async () => {
 });
 
 const eventsOf = (documentIds: string[]) =>
-  dataSource.query(`SELECT trigger, metadata FROM domain_event WHERE metadata->>'document_id' = ANY($1) ORDER BY created_at`, [documentIds]);
+  dataSource.query(`SELECT trigger, metadata, actor_token_id FROM domain_event WHERE metadata->>'document_id' = ANY($1) ORDER BY created_at`, [documentIds]);
 
 test('saving several documents in one call writes one event each, in the same transaction', async () => {
   // Overlapping queries on one pg client are deprecated (an error from pg 9 on): count a
@@ -48,17 +49,21 @@ test('saving several documents in one call writes one event each, in the same tr
 
 test('a transaction that rolls back leaves no event; the actor is stamped on committed ones', async () => {
   const actorId = '00000000-0000-4000-8000-000000000001';
+  const actor = { user: { id: actorId } as User, tokenId: '00000000-0000-4000-8000-000000000002' };
   let rolledBackId = '';
   await expect(
-    inTransaction(dataSource, actorId, async (m) => {
+    inTransaction(dataSource, actor, async (m) => {
       rolledBackId = (await m.save(m.create(Document, { projectId, blueprintId, title: 'x', fields: {} }))).id;
       throw new Error('abort');
     }),
   ).rejects.toThrow('abort');
   expect(await eventsOf([rolledBackId])).toHaveLength(0);
 
-  const kept = await inTransaction(dataSource, actorId, (m) => m.save(m.create(Document, { projectId, blueprintId, title: 'y', fields: {} })));
+  const kept = await inTransaction(dataSource, actor, (m) => m.save(m.create(Document, { projectId, blueprintId, title: 'y', fields: {} })));
   const [event] = await eventsOf([kept.id]);
   expect(event.trigger).toBe('document_create');
   expect(event.metadata.triggered_user_id).toBe(actorId);
+  // The token is a column beside the contract's metadata, never in it.
+  expect(event.actor_token_id).toBe(actor.tokenId);
+  expect(Object.keys(event.metadata)).not.toContain('actor_token_id');
 });

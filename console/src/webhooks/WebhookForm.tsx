@@ -2,9 +2,10 @@ import { useQuery } from '@apollo/client/react';
 import { type FormEvent, useState } from 'react';
 import { problemsOf, type Problem } from '../api/errors';
 import { ErrorNotice } from '../common/ErrorNotice';
-import { BlueprintsDocument, type HttpMethod, type WebhookSettingsFragment } from '../generated/graphql';
+import { BlueprintsDocument, type HttpMethod } from '../generated/graphql';
 import { describedBy, FieldError } from './FieldError';
-import { fieldId, type FormState, initialState, splitProblems, toInput } from './form-model';
+import { FiltersEditor } from './FiltersEditor';
+import { fieldId, type FormState, type FormWebhook, initialState, splitProblems, toInput } from './form-model';
 import { HeadersEditor } from './HeadersEditor';
 import { METHODS, TRIGGERS } from './triggers';
 
@@ -14,7 +15,7 @@ export type WebhookFormInput = ReturnType<typeof toInput>;
  * Create and edit share this form. It checks nothing itself: the server validates, and its
  * BAD_USER_INPUT is shown beside the field that `extensions.field` names, which then gets focus.
  */
-export function WebhookForm({ projectId, webhook, submitLabel = 'Save', onSubmit }: { projectId: string; webhook?: WebhookSettingsFragment | null; submitLabel?: string; onSubmit: (input: WebhookFormInput) => Promise<WebhookSettingsFragment | void> }) {
+export function WebhookForm({ projectId, webhook, submitLabel = 'Save', onSubmit }: { projectId: string; webhook?: FormWebhook | null; submitLabel?: string; onSubmit: (input: WebhookFormInput) => Promise<FormWebhook | void> }) {
   const [state, setState] = useState<FormState>(() => initialState(webhook));
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [general, setGeneral] = useState<Problem[]>([]);
@@ -131,6 +132,8 @@ export function WebhookForm({ projectId, webhook, submitLabel = 'Save', onSubmit
           </ul>
         )}
       </fieldset>
+
+      <FiltersEditor projectId={projectId} state={state} set={set} errors={errors} />
 
       <HeadersEditor rows={state.headers} onChange={(headers) => set({ headers })} errors={errors} />
 

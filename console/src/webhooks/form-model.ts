@@ -1,5 +1,5 @@
 import { ruleOf, type Problem } from '../api/errors';
-import type { HttpMethod, WebhookHeaderInput, WebhookSettingsFragment, WebhookTrigger } from '../generated/graphql';
+import type { ActorFilterMode, DocumentStatus, HttpMethod, WebhookHeaderInput, WebhookSettingsFragment, WebhookTrigger } from '../generated/graphql';
 import { TRIGGERS } from './triggers';
 
 /** One header row of the form. `saved` is set for a secret header as stored: its value is only known masked. */
@@ -23,12 +23,24 @@ export interface FormState {
   blueprintIds: Set<string>;
   headers: HeaderRow[];
   fifo: boolean;
+  /** None ticked: any status (sent as null). */
+  documentStatuses: Set<DocumentStatus>;
+  /** Comma-separated names as typed; blank: any field (null). */
+  changedFields: string;
+  /** ANY: no actor filter. */
+  actorMode: ActorFilterMode | 'ANY';
+  actorUserIds: Set<string>;
+  /** Comma-separated token ids as typed. */
+  actorTokenIds: string;
 }
+
+/** The webhook as the settings form reads it: the contract's fields, its filters and its delivery options. */
+export type FormWebhook = WebhookSettingsFragment;
 
 let nextKey = 1;
 export const newHeaderRow = (): HeaderRow => ({ key: nextKey++, name: '', value: '', secret: false, saved: null, replacing: false });
 
-export function initialState(webhook?: WebhookSettingsFragment | null): FormState {
+export function initialState(webhook?: FormWebhook | null): FormState {
   return {
     name: webhook?.name ?? '',
     description: webhook?.description ?? '',
@@ -46,8 +58,19 @@ export function initialState(webhook?: WebhookSettingsFragment | null): FormStat
       replacing: false,
     })),
     fifo: webhook?.fifo ?? false,
+    documentStatuses: new Set(webhook?.documentStatuses ?? []),
+    changedFields: (webhook?.changedFields ?? []).join(', '),
+    actorMode: webhook?.actorFilter?.mode ?? 'ANY',
+    actorUserIds: new Set(webhook?.actorFilter?.userIds ?? []),
+    actorTokenIds: (webhook?.actorFilter?.tokenIds ?? []).join(', '),
   };
 }
+
+const list = (text: string): string[] =>
+  text
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean);
 
 /** A saved secret kept as is is sent without a value: the server keeps the stored one (contract: WebhookHeaderInput). */
 export function headerInput(row: HeaderRow): WebhookHeaderInput {
@@ -66,6 +89,10 @@ export function toInput(state: FormState) {
     headers: state.headers.map(headerInput),
     blueprintIds: state.allBlueprints ? null : [...state.blueprintIds],
     fifo: state.fifo,
+    // Nothing chosen means no filter: the form never sends an empty list (the server refuses one).
+    documentStatuses: state.documentStatuses.size === 0 ? null : STATUSES.map((s) => s.value).filter((s) => state.documentStatuses.has(s)),
+    changedFields: list(state.changedFields).length === 0 ? null : list(state.changedFields),
+    actorFilter: state.actorMode === 'ANY' ? null : { mode: state.actorMode, userIds: [...state.actorUserIds], tokenIds: list(state.actorTokenIds) },
   };
 }
 
@@ -88,7 +115,19 @@ export const FIELD_IDS: Record<string, string> = {
   blueprintIds: 'wh-blueprints',
   headers: 'wh-headers',
   fifo: 'wh-fifo',
+  documentStatuses: 'wh-statuses',
+  changedFields: 'wh-changed-fields',
+  actorFilter: 'wh-actors',
+  'actorFilter.userIds': 'wh-actor-users',
+  'actorFilter.tokenIds': 'wh-actor-tokens',
 };
+
+export const STATUSES: ReadonlyArray<{ value: DocumentStatus; label: string }> = [
+  { value: 'DRAFT', label: 'Draft' },
+  { value: 'CHANGED', label: 'Changed (published, edited since)' },
+  { value: 'PUBLISHED', label: 'Published' },
+  { value: 'ARCHIVED', label: 'Archived' },
+];
 
 export function fieldId(key: string): string {
   const header = /^headers\[(\d+)\]\.(name|value)$/.exec(key);
