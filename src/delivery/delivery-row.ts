@@ -21,6 +21,10 @@ export interface ClaimedDelivery {
   kind: WebhookCallKind;
   trigger: WebhookTrigger;
   body: string;
+  /** Null: application/json. */
+  contentType: string | null;
+  /** Set when the body template could not be rendered at fan-out: nothing is sent. */
+  bodyError: string | null;
   /** Attempts completed before this claim. */
   attempts: number;
   webhook: DeliverableWebhook;
@@ -34,6 +38,8 @@ export interface ClaimedRow {
   kind: WebhookCallKind;
   trigger: WebhookTrigger;
   body: string;
+  content_type: string | null;
+  body_error: string | null;
   attempts: number;
   project_id: string;
   method: Webhook['method'];
@@ -52,6 +58,8 @@ export function toClaimedDelivery(row: ClaimedRow): ClaimedDelivery {
     kind: row.kind,
     trigger: row.trigger,
     body: row.body,
+    contentType: row.content_type,
+    bodyError: row.body_error,
     attempts: row.attempts,
     webhook: {
       id: row.webhook_id,

@@ -220,8 +220,8 @@ export function startDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWor
     const work = (async () => {
       let attempted: Attempted | undefined;
       try {
-        const { webhook, kind, eventId, trigger, body } = delivery;
-        attempted = await attempt(sender, { webhook, kind, eventId, trigger, body }, policy, { id: delivery.id, attempts: delivery.attempts, workerId });
+        const { webhook, kind, eventId, trigger, body, contentType, bodyError } = delivery;
+        attempted = await attempt(sender, { webhook, kind, eventId, trigger, body, contentType, bodyError }, policy, { id: delivery.id, attempts: delivery.attempts, workerId });
       } catch (error) {
         // attempt() turns every sending failure into an outcome; this is a bug guard. Nothing is
         // logged, so the lease runs out and the delivery is tried again.

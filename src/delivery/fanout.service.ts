@@ -1,8 +1,9 @@
 import type { DataSource } from 'typeorm';
 import type { EventMetadata } from '../events/domain-event.entity';
+import { buildBody, loadTemplateFacts, type TemplateFacts } from './body';
+import type { BodyFormat } from './body-template';
 import { isMemberTrigger, WebhookTrigger } from '../webhooks/triggers';
 import { WebhookCallKind } from './delivery.entity';
-import { buildPayloadBody } from './payload';
 import { type ClaimedDelivery, type ClaimedRow, toClaimedDelivery } from './delivery-row';
 import { enqueueDeliveries, type NewDeliveries } from './queue';
 
@@ -44,8 +45,11 @@ interface EventRow {
 }
 
 /** What fan-out reads of a webhook: to match events, and to send at once what it leases. */
-interface WebhookRow extends Omit<ClaimedRow, 'event_id' | 'webhook_id' | 'kind' | 'trigger' | 'body' | 'attempts' | 'previous_secret_expires_at'> {
+interface WebhookRow extends Omit<ClaimedRow, 'event_id' | 'webhook_id' | 'kind' | 'trigger' | 'body' | 'content_type' | 'body_error' | 'attempts' | 'previous_secret_expires_at'> {
   triggers: WebhookTrigger[];
+  body_template: string | null;
+  body_format: BodyFormat;
+  body_content_type: string | null;
   blueprint_ids: string[] | null;
   /** An ISO string: read through json. */
   previous_secret_expires_at: string | null;
@@ -94,7 +98,8 @@ export async function fanOut(dataSource: DataSource, batchSize: number, leaseMs:
        SELECT w.project_id, json_agg(json_build_object(
                 'id', w.id, 'project_id', w.project_id, 'triggers', w.triggers, 'blueprint_ids', w.blueprint_ids, 'method', w.method, 'url', w.url,
                 'headers', w.headers, 'signing_secret', w.signing_secret, 'previous_signing_secret', w.previous_signing_secret,
-                'previous_secret_expires_at', w.previous_secret_expires_at)) AS webhooks
+                'previous_secret_expires_at', w.previous_secret_expires_at,
+                'body_template', w.body_template, 'body_format', w.body_format, 'body_content_type', w.body_content_type)) AS webhooks
          FROM webhook w
         WHERE w.enabled AND w.project_id IN (SELECT project_id FROM leased)
         GROUP BY w.project_id
@@ -106,7 +111,10 @@ export async function fanOut(dataSource: DataSource, batchSize: number, leaseMs:
   );
   if (events.length === 0) return { events: 0, taken: [] };
 
-  const columns: NewDeliveries = { eventId: [], webhookId: [], projectId: [], trigger: [], body: [] };
+  // Names and titles are read only for the events a template will render.
+  const templated = events.filter((e) => e.webhooks?.some((w) => w.body_template !== null)).map((e) => e.id);
+  const facts: Map<string, TemplateFacts> = templated.length > 0 ? await loadTemplateFacts(dataSource.manager, templated) : new Map();
+  const columns: NewDeliveries = { eventId: [], webhookId: [], projectId: [], trigger: [], body: [], contentType: [], bodyError: [] };
   const hooks: WebhookRow[] = [];
   for (const event of events) {
     const matchable = { trigger: event.trigger, blueprintId: event.blueprint_id };
@@ -116,7 +124,12 @@ export async function fanOut(dataSource: DataSource, batchSize: number, leaseMs:
       columns.webhookId.push(webhook.id);
       columns.projectId.push(event.project_id);
       columns.trigger.push(event.trigger);
-      columns.body.push(buildPayloadBody({ id: event.id, projectId: event.project_id, trigger: event.trigger, metadata: event.metadata }, webhook.id));
+      const spec = { bodyTemplate: webhook.body_template, bodyFormat: webhook.body_format, bodyContentType: webhook.body_content_type };
+      const built = buildBody(spec, { id: event.id, projectId: event.project_id, trigger: event.trigger, metadata: event.metadata }, webhook.id, facts.get(event.id) ?? null);
+      columns.body.push(built.body);
+      // Null for the contract payload, as before templates: most rows stay as they were.
+      columns.contentType.push(spec.bodyTemplate === null ? null : built.contentType);
+      columns.bodyError.push(built.error);
       hooks.push(webhook);
     }
   }
@@ -132,6 +145,8 @@ export async function fanOut(dataSource: DataSource, batchSize: number, leaseMs:
       kind: WebhookCallKind.EVENT,
       trigger: columns.trigger[index] as WebhookTrigger,
       body: columns.body[index],
+      content_type: columns.contentType[index],
+      body_error: columns.bodyError[index],
       attempts: 0,
       previous_secret_expires_at: webhook.previous_secret_expires_at === null ? null : new Date(webhook.previous_secret_expires_at),
     });

@@ -30,7 +30,7 @@ const CLAIMABLE = `d.status = ${PENDING}
           AND (d.lease_expires_at IS NULL OR d.lease_expires_at < now())
           AND w.enabled`;
 
-const RETURNED_DELIVERY = `d.id, d.event_id, d.webhook_id, d.kind, d.trigger, d.body, d.attempts,
+const RETURNED_DELIVERY = `d.id, d.event_id, d.webhook_id, d.kind, d.trigger, d.body, d.content_type, d.body_error, d.attempts,
             w.project_id, w.method, w.url, w.headers, w.signing_secret, w.previous_signing_secret, w.previous_secret_expires_at`;
 
 // ---------------------------------------------------------------------------------------------
@@ -42,6 +42,10 @@ export interface NewDeliveries {
   projectId: string[];
   trigger: string[];
   body: string[];
+  /** Null entries: application/json. */
+  contentType: Array<string | null>;
+  /** Non-null entries: the template could not be rendered (see Delivery.bodyError). */
+  bodyError: Array<string | null>;
 }
 
 /** Deliveries a worker takes as it queues them (claim at enqueue), with the lease's terms. */
@@ -67,9 +71,9 @@ export async function enqueueDeliveries(manager: EntityManager, rows: NewDeliver
   const take = lease ? lease.take : rows.eventId.map(() => false);
   const leased: Array<{ id: string; index: number | string }> = await manager.query(
     `WITH queued AS (
-       INSERT INTO webhook_delivery (event_id, webhook_id, project_id, trigger, body, kind, leased_by, lease_expires_at)
-       SELECT e, w, p, t, b, $6, CASE WHEN l THEN $8 END, CASE WHEN l THEN now() + $9::double precision * interval '1 millisecond' END
-         FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $10::boolean[]) WITH ORDINALITY AS x(e, w, p, t, b, l, n)
+       INSERT INTO webhook_delivery (event_id, webhook_id, project_id, trigger, body, content_type, body_error, kind, leased_by, lease_expires_at)
+       SELECT e, w, p, t, b, ct, be, $6, CASE WHEN l THEN $8 END, CASE WHEN l THEN now() + $9::double precision * interval '1 millisecond' END
+         FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $10::boolean[], $11::text[], $12::text[]) WITH ORDINALITY AS x(e, w, p, t, b, l, ct, be, n)
        ON CONFLICT (event_id, webhook_id) WHERE kind = '${WebhookCallKind.EVENT}' DO NOTHING
        RETURNING id, event_id, webhook_id, leased_by
      ), dispatched AS (
@@ -78,7 +82,7 @@ export async function enqueueDeliveries(manager: EntityManager, rows: NewDeliver
      SELECT q.id, x.n - 1 AS index
        FROM queued q JOIN unnest($1::uuid[], $2::uuid[]) WITH ORDINALITY AS x(e, w, n) ON x.e = q.event_id AND x.w = q.webhook_id
       WHERE q.leased_by IS NOT NULL`,
-    [rows.eventId, rows.webhookId, rows.projectId, rows.trigger, rows.body, WebhookCallKind.EVENT, dispatchedEventIds, lease?.workerId ?? null, lease?.leaseMs ?? 0, take],
+    [rows.eventId, rows.webhookId, rows.projectId, rows.trigger, rows.body, WebhookCallKind.EVENT, dispatchedEventIds, lease?.workerId ?? null, lease?.leaseMs ?? 0, take, rows.contentType, rows.bodyError],
   );
   return leased.map((r) => ({ id: r.id, index: Number(r.index) }));
 }

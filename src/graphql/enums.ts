@@ -2,6 +2,7 @@ import { registerEnumType } from 'type-graphql';
 import { BlueprintVariant } from '../cms/blueprint.entity';
 import { DocumentStatus } from '../cms/document.entity';
 import { ProjectRole } from '../cms/roles';
+import { BodyFormat } from '../delivery/body-template';
 import { WebhookCallKind } from '../delivery/delivery.entity';
 import { HttpMethod, WebhookTrigger } from '../webhooks/triggers';
 
@@ -11,3 +12,7 @@ registerEnumType(DocumentStatus, { name: 'DocumentStatus', description: 'DRAFT (
 registerEnumType(ProjectRole, { name: 'ProjectRole' });
 registerEnumType(BlueprintVariant, { name: 'BlueprintVariant' });
 registerEnumType(WebhookCallKind, { name: 'WebhookCallKind', description: 'EVENT: caused by a CMS change (retries keep this kind); REPLAY; TEST' });
+registerEnumType(BodyFormat, {
+  name: 'WebhookBodyFormat',
+  description: 'JSON: the template is JSON, its string values hold placeholders; TEXT: the template is text with placeholders',
+});

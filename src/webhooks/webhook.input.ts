@@ -1,4 +1,5 @@
 import { Field, ID, InputType } from 'type-graphql';
+import { BodyFormat } from '../delivery/body-template';
 import { HttpMethod, WebhookTrigger } from './triggers';
 
 @InputType()
@@ -41,6 +42,15 @@ export class WebhookInput {
 
   @Field(() => Boolean, { nullable: true, defaultValue: true })
   enabled?: boolean | null;
+
+  @Field(() => String, { nullable: true, description: 'Sent instead of the contract payload: JSON (or text, with bodyFormat TEXT) whose strings hold {{ placeholders }}; null = the contract payload' })
+  bodyTemplate?: string | null;
+
+  @Field(() => BodyFormat, { nullable: true, description: 'Default JSON' })
+  bodyFormat?: BodyFormat | null;
+
+  @Field(() => String, { nullable: true, description: 'The content-type of a templated body; default application/json (JSON) or text/plain; charset=utf-8 (TEXT)' })
+  bodyContentType?: string | null;
 }
 
 @InputType()
@@ -68,4 +78,25 @@ export class WebhookUpdateInput {
 
   @Field(() => Boolean, { nullable: true })
   enabled?: boolean | null;
+
+  @Field(() => String, { nullable: true, description: 'Omitted keeps it; null goes back to the contract payload' })
+  bodyTemplate?: string | null;
+
+  @Field(() => BodyFormat, { nullable: true })
+  bodyFormat?: BodyFormat | null;
+
+  @Field(() => String, { nullable: true, description: "Omitted keeps it; null goes back to the format's default" })
+  bodyContentType?: string | null;
+}
+
+@InputType({ description: 'Body settings to preview instead of the saved ones (a form not saved yet)' })
+export class WebhookBodyDraftInput {
+  @Field(() => String, { nullable: true, description: 'null = the contract payload' })
+  bodyTemplate?: string | null;
+
+  @Field(() => BodyFormat, { nullable: true, defaultValue: BodyFormat.JSON })
+  bodyFormat?: BodyFormat | null;
+
+  @Field(() => String, { nullable: true })
+  bodyContentType?: string | null;
 }

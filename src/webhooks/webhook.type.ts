@@ -1,5 +1,7 @@
 import { Field, ID, Int, ObjectType } from 'type-graphql';
 import { maskSecret } from '../common/mask';
+import { BodyFormat } from '../delivery/body-template';
+import { contentTypeOf } from '../delivery/body';
 import { HttpMethod, WebhookTrigger } from './triggers';
 import type { Webhook } from './webhook.entity';
 
@@ -47,6 +49,15 @@ export class WebhookType {
   @Field()
   enabled: boolean;
 
+  @Field(() => String, { nullable: true, description: 'Sent instead of the contract payload; null = the contract payload' })
+  bodyTemplate: string | null;
+
+  @Field(() => BodyFormat)
+  bodyFormat: BodyFormat;
+
+  @Field({ description: 'The content-type requests carry (application/json without a template)' })
+  bodyContentType: string;
+
   @Field(() => String, { nullable: true })
   disabledReason: string | null;
 
@@ -82,9 +93,30 @@ export function toWebhookType(webhook: Webhook): Omit<WebhookType, 'successfulCa
     headers: webhook.headers.map((h) => ({ name: h.name, value: h.secret ? maskSecret(h.value) : h.value, secret: h.secret })),
     blueprintIds: webhook.blueprintIds,
     enabled: webhook.enabled,
+    bodyTemplate: webhook.bodyTemplate,
+    bodyFormat: webhook.bodyFormat,
+    bodyContentType: contentTypeOf(webhook),
     disabledReason: webhook.disabledReason,
     signingSecret: webhook.signingSecret,
     createdAt: webhook.createdAt,
     updatedAt: webhook.updatedAt,
   };
+}
+
+@ObjectType('WebhookBodyPreview')
+export class WebhookBodyPreviewType {
+  @Field({ description: 'The body exactly as it would be sent' })
+  body: string;
+
+  @Field()
+  contentType: string;
+
+  @Field(() => ID, { description: 'The event rendered (a fresh id for a sample)' })
+  eventId: string;
+
+  @Field(() => WebhookTrigger)
+  trigger: WebhookTrigger;
+
+  @Field({ description: "True when no eventId was given: a sample event of the webhook's first trigger" })
+  sample: boolean;
 }

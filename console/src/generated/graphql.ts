@@ -77,6 +77,11 @@ export type StatsBucket =
   | 'DAY'
   | 'HOUR';
 
+/** JSON: the template is JSON, its string values hold placeholders; TEXT: the template is text with placeholders */
+export type WebhookBodyFormat =
+  | 'JSON'
+  | 'TEXT';
+
 /** Every field given must match; `since` is inclusive, `until` exclusive */
 export type WebhookCallFilter = {
   /** Every attempt, retry, replay of one event */
@@ -107,6 +112,12 @@ export type WebhookHeaderInput = {
 
 export type WebhookInput = {
   blueprintIds?: Array<string | number> | null | undefined;
+  /** The content-type of a templated body; default application/json (JSON) or text/plain; charset=utf-8 (TEXT) */
+  bodyContentType?: string | null | undefined;
+  /** Default JSON */
+  bodyFormat?: WebhookBodyFormat | null | undefined;
+  /** Sent instead of the contract payload: JSON (or text, with bodyFormat TEXT) whose strings hold {{ placeholders }}; null = the contract payload */
+  bodyTemplate?: string | null | undefined;
   description?: string | null | undefined;
   enabled?: boolean | null | undefined;
   headers?: Array<WebhookHeaderInput> | null | undefined;
@@ -130,6 +141,11 @@ export type WebhookTrigger =
 
 export type WebhookUpdateInput = {
   blueprintIds?: Array<string | number> | null | undefined;
+  /** Omitted keeps it; null goes back to the format's default */
+  bodyContentType?: string | null | undefined;
+  bodyFormat?: WebhookBodyFormat | null | undefined;
+  /** Omitted keeps it; null goes back to the contract payload */
+  bodyTemplate?: string | null | undefined;
   description?: string | null | undefined;
   enabled?: boolean | null | undefined;
   /** Replaces the list */
