@@ -1,5 +1,5 @@
 import { ruleOf, type Problem } from '../api/errors';
-import type { HttpMethod, WebhookFieldsFragment, WebhookHeaderInput, WebhookTrigger } from '../generated/graphql';
+import type { HttpMethod, WebhookBodyFormat, WebhookBodySettingsQuery, WebhookFieldsFragment, WebhookHeaderInput, WebhookTrigger } from '../generated/graphql';
 import { TRIGGERS } from './triggers';
 
 /** One header row of the form. `saved` is set for a secret header as stored: its value is only known masked. */
@@ -22,12 +22,39 @@ export interface FormState {
   allBlueprints: boolean;
   blueprintIds: Set<string>;
   headers: HeaderRow[];
+  body: BodyState;
+}
+
+/** The body template fields; empty strings stand for null (the contract payload, the format's default type). */
+export interface BodyState {
+  template: string;
+  format: WebhookBodyFormat;
+  contentType: string;
+}
+
+export type BodySettings = NonNullable<WebhookBodySettingsQuery['webhook']>;
+
+export const DEFAULT_CONTENT_TYPES: Record<WebhookBodyFormat, string> = { JSON: 'application/json', TEXT: 'text/plain; charset=utf-8' };
+
+export function initialBody(settings?: Pick<BodySettings, 'bodyTemplate' | 'bodyFormat' | 'bodyContentType'> | null): BodyState {
+  const format = settings?.bodyFormat ?? 'JSON';
+  // The API answers the content type in effect; the format's default is shown as the field's placeholder instead.
+  const contentType = settings?.bodyTemplate == null || settings.bodyContentType === DEFAULT_CONTENT_TYPES[format] ? '' : settings.bodyContentType;
+  return { template: settings?.bodyTemplate ?? '', format, contentType };
+}
+
+export function bodyInput(body: BodyState) {
+  return {
+    bodyTemplate: body.template.trim() === '' ? null : body.template,
+    bodyFormat: body.format,
+    bodyContentType: body.contentType.trim() === '' ? null : body.contentType.trim(),
+  };
 }
 
 let nextKey = 1;
 export const newHeaderRow = (): HeaderRow => ({ key: nextKey++, name: '', value: '', secret: false, saved: null, replacing: false });
 
-export function initialState(webhook?: WebhookFieldsFragment | null): FormState {
+export function initialState(webhook?: WebhookFieldsFragment | null, body?: BodySettings | null): FormState {
   return {
     name: webhook?.name ?? '',
     description: webhook?.description ?? '',
@@ -44,6 +71,7 @@ export function initialState(webhook?: WebhookFieldsFragment | null): FormState 
       saved: h.secret ? { name: h.name, masked: h.value } : null,
       replacing: false,
     })),
+    body: initialBody(body),
   };
 }
 
@@ -63,6 +91,7 @@ export function toInput(state: FormState) {
     triggers: TRIGGERS.map((t) => t.value).filter((t) => state.triggers.has(t)),
     headers: state.headers.map(headerInput),
     blueprintIds: state.allBlueprints ? null : [...state.blueprintIds],
+    ...bodyInput(state.body),
   };
 }
 
@@ -84,6 +113,9 @@ export const FIELD_IDS: Record<string, string> = {
   triggers: 'wh-triggers',
   blueprintIds: 'wh-blueprints',
   headers: 'wh-headers',
+  bodyTemplate: 'wh-body-template',
+  bodyFormat: 'wh-body-format',
+  bodyContentType: 'wh-body-content-type',
 };
 
 export function fieldId(key: string): string {
