@@ -1,5 +1,5 @@
 import { Webhook as StandardWebhook } from 'standardwebhooks';
-import { codeOf, ok, startTestApi, TestApi } from '../support/api';
+import { codeOf, createUserWithToken, ok, startTestApi, TestApi } from '../support/api';
 import { ReceivedRequest, Receiver, startReceiver } from '../support/receiver';
 import { waitUntil } from '../support/wait';
 
@@ -239,6 +239,12 @@ test('previewWebhookBody: a real event, a sample, a draft; other projects are NO
   const [foreign] = await api.app.dataSource.query(`SELECT id FROM domain_event WHERE project_id = $1 LIMIT 1`, [otherProject]);
   expect(codeOf(await api.gql(admin, query, { w: webhook.id, e: foreign.id }))).toBe('NOT_FOUND');
   expect(codeOf(await api.gql(admin, query, { w: webhook.id, e: '00000000-0000-4000-8000-000000000000' }))).toBe('NOT_FOUND');
+
+  // Webhooks are ADMIN and up: an EDITOR may not see what they send; a non-member learns nothing.
+  const editor = await createUserWithToken(api, 'editor-preview@example.com', projectId, 'EDITOR');
+  const outsider = await createUserWithToken(api, 'outsider-preview@example.com', otherProject, 'OWNER');
+  expect(codeOf(await api.gql(editor.token, query, { w: webhook.id }))).toBe('FORBIDDEN');
+  expect(codeOf(await api.gql(outsider.token, query, { w: webhook.id }))).toBe('NOT_FOUND');
 });
 
 test('a deleted document keeps its title; a retry sends the body rendered at fan-out, whatever the template became', async () => {
