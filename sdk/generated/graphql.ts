@@ -398,7 +398,7 @@ export type WebhookEventsSubscriptionVariables = Exact<{
 }>;
 
 
-export type WebhookEventsSubscription = { webhookEvents: { id: string, projectId: string, webhookId: string | null, trigger: WebhookTrigger, createdAt: string, body: string } };
+export type WebhookEventsSubscription = { webhookEvents: { id: string, projectId: string, webhookId: string | null, trigger: WebhookTrigger, createdAt: string, body: string, contentType: string } };
 
 export class TypedDocumentString<TResult, TVariables>
   extends String
@@ -1010,6 +1010,7 @@ export const WebhookEventsDocument = new TypedDocumentString(`
     trigger
     createdAt
     body
+    contentType
   }
 }
     `) as unknown as TypedDocumentString<WebhookEventsSubscription, WebhookEventsSubscriptionVariables>;

@@ -19,7 +19,10 @@ export class WebhookEventType {
   createdAt: Date;
 
   @Field({
-    description: 'The exact request body the webhook is sent; without webhookId its webhook.webhook_id is 00000000-0000-0000-0000-000000000000',
+    description: 'The exact request body the webhook is sent (its body template rendered, if it has one); without webhookId its webhook.webhook_id is 00000000-0000-0000-0000-000000000000',
   })
   body: string;
+
+  @Field({ description: "The content-type the webhook sends the body with (application/json without a body template)" })
+  contentType: string;
 }

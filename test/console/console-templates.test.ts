@@ -3,6 +3,9 @@ import { createProject, ok, startTestApi, TestApi } from '../support/api';
 import { Receiver, startReceiver } from '../support/receiver';
 import { collectPageErrors, launchBrowser, newPage, screenshot, signIn } from './browser';
 
+// Callbacks passed to page.waitForFunction run in the browser; this is its global there.
+declare const document: any;
+
 /** The body template editor on a webhook's page: a live preview rendered by the server, errors beside the field. */
 let api: TestApi;
 let receiver: Receiver;

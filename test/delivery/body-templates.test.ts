@@ -1,7 +1,9 @@
 import { Webhook as StandardWebhook } from 'standardwebhooks';
-import { codeOf, createUserWithToken, ok, startTestApi, TestApi } from '../support/api';
+import type { FormattedExecutionResult } from 'graphql';
+import { SDK_OPERATIONS } from '../../sdk/operations';
+import { codeOf, createUserWithToken, ok, startTestApi, TestApi, wsClient } from '../support/api';
 import { ReceivedRequest, Receiver, startReceiver } from '../support/receiver';
-import { waitUntil } from '../support/wait';
+import { waitUntil, within } from '../support/wait';
 
 /**
  * Body templates end to end: the body a real receiver gets is the rendered template (types
@@ -296,4 +298,21 @@ test('a body that cannot be rendered is a logged failed attempt, never sent and 
   expect(receiver.requests.filter((r) => r.path.endsWith('/huge'))).toHaveLength(0);
   const replay = await api.gql(admin, `mutation($id: ID!) { replayWebhookCall(id: $id) { id } }`, { id: call.id });
   expect(codeOf(replay)).toBe('BAD_USER_INPUT');
+});
+
+test('the event stream (cms-webhooks listen --webhook) carries the rendered body and its content type', async () => {
+  const webhook = await createWebhook({ url: `${receiver.url}/stream`, bodyFormat: 'TEXT', bodyTemplate: '{{ document.title }} in {{ project.name }}' });
+  const client = wsClient(api, admin);
+  type Result = FormattedExecutionResult<{ webhookEvents: { id: string; body: string; contentType: string } }>;
+  const stream = client.iterate({ query: SDK_OPERATIONS.WebhookEvents, operationName: 'WebhookEvents', variables: { projectId, webhookId: webhook.id } }) as AsyncIterableIterator<Result>;
+  try {
+    await waitUntil('the stream to start', () => api.app.services.eventFeed.subscriberCount() === 1);
+    const { request } = await publish('Streamed', '/stream');
+    const result = await within('the streamed event', stream.next(), 10_000);
+    expect(result.value.data!.webhookEvents).toMatchObject({ id: request.headers['webhook-id'], body: 'Streamed in Acme site', contentType: 'text/plain; charset=utf-8' });
+    expect(request.body).toBe('Streamed in Acme site');
+  } finally {
+    await stream.return?.();
+    await client.dispose();
+  }
 });
