@@ -15,6 +15,7 @@ import { pgboss } from './pgboss';
 import { queryLoad } from './query-load';
 import { saveCost } from './save-cost';
 import { steady } from './steady';
+import { templates } from './templates';
 import { type Benchmark, type DatabaseServer, loadLine, QUICK, startDatabaseServer } from './support';
 import { workers } from './workers';
 import { webhookStats } from './webhook-stats';
@@ -26,7 +27,7 @@ import { wsFlood } from './ws-flood';
  * Options are `--name=value` flags or BENCH_* variables (see bench/README.md).
  * Benchmarks are run on purpose, never from the test suite: they take minutes and load the machine.
  */
-const BENCHMARKS: Benchmark[] = [ceiling, steady, backlog, fanout, fanoutFilters, isolation, saveCost, workers, pgboss, burst, logPages, queryLoad, wsFlood, listen, webhookStats, logCost, consoleTiming, observability, fifo];
+const BENCHMARKS: Benchmark[] = [ceiling, steady, backlog, fanout, fanoutFilters, isolation, saveCost, workers, pgboss, burst, logPages, queryLoad, wsFlood, listen, webhookStats, logCost, consoleTiming, observability, fifo, templates];
 
 const log = (line: string) => console.log(line);
 

@@ -14,6 +14,7 @@ import { WebhookEventService } from './events/webhook-event.service';
 import { WebhookStatsService } from './stats/webhook-stats.service';
 import { WebhookService } from './webhooks/webhook.service';
 import { WebhookSendService } from './delivery/send.service';
+import { WebhookBodyService } from './delivery/body-preview.service';
 import type { HttpSender } from './delivery/http-sender';
 import type { OutcomeWriter } from './delivery/outcome-writer';
 import type { Config } from './config/config';
@@ -49,6 +50,7 @@ export function createServices(dataSource: DataSource, delivery: { sender: HttpS
     stats: new WebhookStatsService(dataSource, access),
     eventFeed,
     webhookEvents: new WebhookEventService(dataSource, access, eventFeed, accessWatch, delivery.webhookConfig.maxCausalDepth),
+    bodies: new WebhookBodyService(dataSource, webhooks),
     sends: new WebhookSendService(dataSource, webhooks, webhookCalls, delivery.sender, delivery.webhookConfig, delivery.writer),
   };
 }

@@ -31,12 +31,12 @@ export function closeConnections(): void {
  * The Standard Webhooks headers for `body`, signed now: the delivery worker's order (the
  * webhook's own headers, then user-agent, content-type, webhook-id, -timestamp, -signature).
  */
-export function signedHeaders(own: Header[], secret: string, eventId: string, body: string, now = new Date(), userAgent = USER_AGENT): Header[] {
+export function signedHeaders(own: Header[], secret: string, eventId: string, body: string, now = new Date(), userAgent = USER_AGENT, contentType = 'application/json'): Header[] {
   const timestamp = Math.floor(now.getTime() / 1000);
   return [
     ...own,
     { name: 'user-agent', value: userAgent },
-    { name: 'content-type', value: 'application/json' },
+    { name: 'content-type', value: contentType },
     { name: 'webhook-id', value: eventId },
     { name: 'webhook-timestamp', value: String(timestamp) },
     { name: 'webhook-signature', value: signWebhook(secret, eventId, timestamp, body) },

@@ -158,20 +158,30 @@ async function deliver(event: WebhookEvent, target: Target, url: URL, output: Ou
   // Loop protection: the CMS sends such an event to no webhook, so a local receiver does not get it either.
   if (event.suppressedReason) return output.notice(`event ${event.id} not forwarded: ${event.suppressedReason}`);
   const time = new Date();
-  const headers = signedHeaders(target.headers, target.secret, event.id, event.body, time);
+  const headers = signedHeaders(target.headers, target.secret, event.id, event.body, time, undefined, event.contentType);
   const result = await forward(url, target.method, headers, event.body);
-  const payload = JSON.parse(event.body) as WebhookPayload;
+  // A webhook's body template may send any shape, text included: what the line shows is then the event's own.
+  const payload = payloadOf(event.body);
   output.request({
     time,
     eventId: event.id,
-    trigger: payload.webhook.trigger,
-    documentId: payload.metadata.document_id || undefined,
-    blueprintId: payload.metadata.blueprint_id || undefined,
-    userId: payload.metadata.user_id,
+    trigger: payload?.webhook?.trigger ?? event.trigger.toLowerCase(),
+    documentId: payload?.metadata?.document_id || undefined,
+    blueprintId: payload?.metadata?.blueprint_id || undefined,
+    userId: payload?.metadata?.user_id,
     method: target.method,
     url: url.href,
     result,
   });
+}
+
+function payloadOf(body: string): Partial<WebhookPayload> | undefined {
+  try {
+    const parsed = JSON.parse(body) as Partial<WebhookPayload> | null;
+    return parsed !== null && typeof parsed === 'object' ? parsed : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function triggersOf(value: string | undefined): WebhookTrigger[] | undefined {

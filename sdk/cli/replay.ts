@@ -71,7 +71,9 @@ export async function replay(args: string[], env: NodeJS.ProcessEnv): Promise<nu
   }
   const userAgent = call.requestHeaders.find((h) => h.name.toLowerCase() === 'user-agent')?.value;
   const time = new Date();
-  const headers = signedHeaders([...own, ...given], secret, call.eventId, call.requestBody, time, userAgent);
+  // A templated body goes out with the content type it was logged with.
+  const contentType = call.requestHeaders.find((h) => h.name.toLowerCase() === 'content-type')?.value ?? 'application/json';
+  const headers = signedHeaders([...own, ...given], secret, call.eventId, call.requestBody, time, userAgent, contentType);
   const result = await forward(forwardTo, call.requestMethod, headers, call.requestBody);
 
   const payload = parsed(call.requestBody);

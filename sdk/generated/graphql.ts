@@ -88,6 +88,11 @@ export type WebhookActorFilterInput = {
   userIds?: Array<string | number> | null | undefined;
 };
 
+/** JSON: the template is JSON, its string values hold placeholders; TEXT: the template is text with placeholders */
+export type WebhookBodyFormat =
+  | 'JSON'
+  | 'TEXT';
+
 /** Every field given must match; `since` is inclusive, `until` exclusive */
 export type WebhookCallFilter = {
   /** Every attempt, retry, replay of one event */
@@ -120,6 +125,12 @@ export type WebhookInput = {
   /** Who made the change; null = anyone */
   actorFilter?: WebhookActorFilterInput | null | undefined;
   blueprintIds?: Array<string | number> | null | undefined;
+  /** The content-type of a templated body; default application/json (JSON) or text/plain; charset=utf-8 (TEXT) */
+  bodyContentType?: string | null | undefined;
+  /** Default JSON */
+  bodyFormat?: WebhookBodyFormat | null | undefined;
+  /** Sent instead of the contract payload: JSON (or text, with bodyFormat TEXT) whose strings hold {{ placeholders }}; null = the contract payload */
+  bodyTemplate?: string | null | undefined;
   /** DOCUMENT_FIELD_UPDATE only: sent when one of these changed (field names, or title); null = any. Other triggers pass */
   changedFields?: Array<string> | null | undefined;
   description?: string | null | undefined;
@@ -153,6 +164,11 @@ export type WebhookUpdateInput = {
   /** Who made the change; null = anyone */
   actorFilter?: WebhookActorFilterInput | null | undefined;
   blueprintIds?: Array<string | number> | null | undefined;
+  /** Omitted keeps it; null goes back to the format's default */
+  bodyContentType?: string | null | undefined;
+  bodyFormat?: WebhookBodyFormat | null | undefined;
+  /** Omitted keeps it; null goes back to the contract payload */
+  bodyTemplate?: string | null | undefined;
   /** DOCUMENT_FIELD_UPDATE only: sent when one of these changed (field names, or title); null = any. Other triggers pass */
   changedFields?: Array<string> | null | undefined;
   description?: string | null | undefined;
@@ -416,7 +432,7 @@ export type WebhookEventsSubscriptionVariables = Exact<{
 }>;
 
 
-export type WebhookEventsSubscription = { webhookEvents: { id: string, projectId: string, webhookId: string | null, trigger: WebhookTrigger, createdAt: string, body: string, causeEventId: string | null, causalDepth: number, suppressedReason: string | null } };
+export type WebhookEventsSubscription = { webhookEvents: { id: string, projectId: string, webhookId: string | null, trigger: WebhookTrigger, createdAt: string, body: string, contentType: string, causeEventId: string | null, causalDepth: number, suppressedReason: string | null } };
 
 export class TypedDocumentString<TResult, TVariables>
   extends String
@@ -1028,6 +1044,7 @@ export const WebhookEventsDocument = new TypedDocumentString(`
     trigger
     createdAt
     body
+    contentType
     causeEventId
     causalDepth
     suppressedReason

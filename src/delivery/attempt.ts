@@ -31,6 +31,10 @@ export interface AttemptTarget {
   body: string;
   /** The save's W3C traceparent, when it was traced: the attempt's span continues it. */
   traceContext?: string | null;
+  /** Default application/json. */
+  contentType?: string | null;
+  /** The body template could not be rendered: the attempt fails with this, and nothing is sent. */
+  bodyError?: string | null;
 }
 
 /** The leased delivery an attempt belongs to; absent for replays and test sends. */
@@ -62,11 +66,31 @@ const NUL = /\u0000/g;
 const clean = (text: string | null): string | null => (text === null ? null : text.replace(NUL, '\uFFFD'));
 const cleanHeaders = (headers: Header[]): Header[] => headers.map((h) => ({ name: clean(h.name)!, value: clean(h.value)! }));
 
+/**
+ * A body that could not be rendered is a failed attempt like a refused connection: logged
+ * with its reason, counted in the webhook's health, never sent. Retrying cannot help (the body
+ * was rendered once, at fan-out), so the delivery fails for good; recoverWebhook may queue it
+ * again once the cause is gone.
+ */
+function unrenderable(target: AttemptTarget): AttemptResult {
+  return {
+    success: false,
+    statusCode: null,
+    requestHeaders: [],
+    responseHeaders: [],
+    responseBody: null,
+    error: target.bodyError!,
+    errorCode: 'other',
+    durationMs: 0,
+  };
+}
+
 async function send(sender: HttpSender, target: AttemptTarget, traceparent: string | undefined): Promise<{ result: AttemptResult; loggedHeaders: Header[] }> {
+  if (target.bodyError) return { result: unrenderable(target), loggedHeaders: [] };
   const now = new Date();
   // A fresh timestamp (and so a fresh signature) on every attempt: receivers reject
   // timestamps outside a few minutes, and retries come hours apart.
-  const built = buildWebhookRequest(target.webhook, { eventId: target.eventId, body: target.body, traceparent }, Math.floor(now.getTime() / 1000), now);
+  const built = buildWebhookRequest(target.webhook, { eventId: target.eventId, body: target.body, contentType: target.contentType, traceparent }, Math.floor(now.getTime() / 1000), now);
   try {
     return { result: await sender.send(built.request), loggedHeaders: built.loggedHeaders };
   } catch (error) {
@@ -110,7 +134,7 @@ export async function attempt(sender: HttpSender, target: AttemptTarget, policy:
   let status: DeliveryStatus | null = null;
   let retryInMs: number | null = null;
   if (delivery) {
-    retryInMs = result.success ? null : nextRetryDelayMs(policy.retryScheduleMs, number, policy.random ?? Math.random, result.retryAfterMs);
+    retryInMs = result.success || target.bodyError ? null : nextRetryDelayMs(policy.retryScheduleMs, number, policy.random ?? Math.random, result.retryAfterMs);
     status = result.success ? DeliveryStatus.SUCCEEDED : retryInMs === null ? DeliveryStatus.FAILED : DeliveryStatus.PENDING;
   }
   const entry: SettleEntry = {

@@ -22,6 +22,10 @@ export interface ClaimedDelivery {
   kind: WebhookCallKind;
   trigger: WebhookTrigger;
   body: string;
+  /** Null: application/json. */
+  contentType: string | null;
+  /** Set when the body template could not be rendered at fan-out: nothing is sent. */
+  bodyError: string | null;
   /** Attempts completed before this claim. */
   attempts: number;
   /** Its webhook delivers one at a time: the next in line is claimable once this one's outcome is written. */
@@ -39,6 +43,8 @@ export interface ClaimedRow {
   kind: WebhookCallKind;
   trigger: WebhookTrigger;
   body: string;
+  content_type: string | null;
+  body_error: string | null;
   attempts: number;
   /** Absent from what fan-out leases at enqueue, which is never a FIFO webhook's. */
   fifo?: boolean;
@@ -61,6 +67,8 @@ export function toClaimedDelivery(row: ClaimedRow): ClaimedDelivery {
     kind: row.kind,
     trigger: row.trigger,
     body: row.body,
+    contentType: row.content_type,
+    bodyError: row.body_error,
     attempts: row.attempts,
     traceContext: row.trace_context ?? null,
     fifo: row.fifo ?? false,

@@ -67,6 +67,13 @@ export class Delivery {
 
   @Column({ name: 'event_seq', type: 'bigint', default: 0 })
   eventSeq: string;
+  /** The body's content type; null is application/json (every delivery before body templates). */
+  @Column({ name: 'content_type', type: 'text', nullable: true })
+  contentType: string | null;
+
+  /** Why the webhook's template could not render this event: the attempt fails with it, nothing is sent. */
+  @Column({ name: 'body_error', type: 'text', nullable: true })
+  bodyError: string | null;
 
   @Column({ type: 'text', default: DeliveryStatus.PENDING })
   status: DeliveryStatus;

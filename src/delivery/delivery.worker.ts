@@ -265,8 +265,8 @@ export function startDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWor
     const work = (async () => {
       let attempted: Attempted | undefined;
       try {
-        const { webhook, kind, eventId, trigger, body, traceContext } = delivery;
-        attempted = await attempt(sender, { webhook, kind, eventId, trigger, body, traceContext }, policy, { id: delivery.id, attempts: delivery.attempts, workerId });
+        const { webhook, kind, eventId, trigger, body, contentType, bodyError, traceContext } = delivery;
+        attempted = await attempt(sender, { webhook, kind, eventId, trigger, body, contentType, bodyError, traceContext }, policy, { id: delivery.id, attempts: delivery.attempts, workerId });
       } catch (error) {
         // attempt() turns every sending failure into an outcome; this is a bug guard. Nothing is
         // logged, so the lease runs out and the delivery is tried again.

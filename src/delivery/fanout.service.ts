@@ -2,8 +2,9 @@ import { type Logger, silentLogger } from '../observability/logger';
 import type { DataSource } from 'typeorm';
 import type { EventMetadata } from '../events/domain-event.entity';
 import { isDocumentTrigger, isMemberTrigger, WebhookTrigger } from '../webhooks/triggers';
+import { buildBody, loadTemplateFacts, type TemplateFacts } from './body';
+import type { BodyFormat } from './body-template';
 import { WebhookCallKind } from './delivery.entity';
-import { buildPayloadBody } from './payload';
 import { type ClaimedDelivery, type ClaimedRow, toClaimedDelivery } from './delivery-row';
 import { enqueueDeliveries, type NewDeliveries } from './queue';
 import { eventsFannedOut } from '../observability/metrics';
@@ -111,8 +112,11 @@ interface EventRow {
 }
 
 /** What fan-out reads of a webhook: to match events, and to send at once what it leases. */
-interface WebhookRow extends Omit<ClaimedRow, 'event_id' | 'webhook_id' | 'kind' | 'trigger' | 'body' | 'attempts' | 'previous_secret_expires_at'> {
+interface WebhookRow extends Omit<ClaimedRow, 'event_id' | 'webhook_id' | 'kind' | 'trigger' | 'body' | 'content_type' | 'body_error' | 'attempts' | 'previous_secret_expires_at'> {
   triggers: WebhookTrigger[];
+  body_template: string | null;
+  body_format: BodyFormat;
+  body_content_type: string | null;
   blueprint_ids: string[] | null;
   document_statuses: number[] | null;
   changed_fields: string[] | null;
@@ -182,7 +186,8 @@ export async function fanOut(
                 'id', w.id, 'project_id', w.project_id, 'triggers', w.triggers, 'blueprint_ids', w.blueprint_ids, 'method', w.method, 'url', w.url,
                 'headers', w.headers, 'signing_secret', w.signing_secret, 'previous_signing_secret', w.previous_signing_secret,
                 'previous_secret_expires_at', w.previous_secret_expires_at, 'send_trace_context', w.send_trace_context,
-                'document_statuses', w.document_statuses, 'changed_fields', w.changed_fields, 'actor_filter', w.actor_filter)) AS webhooks
+                'document_statuses', w.document_statuses, 'changed_fields', w.changed_fields, 'actor_filter', w.actor_filter,
+                'body_template', w.body_template, 'body_format', w.body_format, 'body_content_type', w.body_content_type)) AS webhooks
          FROM webhook w
         WHERE w.enabled AND w.project_id IN (SELECT project_id FROM leased)
         GROUP BY w.project_id
@@ -201,7 +206,10 @@ export async function fanOut(
   );
   if (events.length === 0) return { events: 0, taken: [] };
 
-  const columns: NewDeliveries = { eventId: [], webhookId: [], projectId: [], trigger: [], body: [] };
+  // Names and titles are read only for the events a template will render.
+  const templated = events.filter((e) => e.webhooks?.some((w) => w.body_template !== null)).map((e) => e.id);
+  const facts: Map<string, TemplateFacts> = templated.length > 0 ? await loadTemplateFacts(dataSource.manager, templated) : new Map();
+  const columns: NewDeliveries = { eventId: [], webhookId: [], projectId: [], trigger: [], body: [], contentType: [], bodyError: [] };
   const hooks: WebhookRow[] = [];
   const traceContexts: Array<string | null> = [];
   for (const event of events) {
@@ -234,7 +242,12 @@ export async function fanOut(
       columns.webhookId.push(webhook.id);
       columns.projectId.push(event.project_id);
       columns.trigger.push(event.trigger);
-      columns.body.push(buildPayloadBody({ id: event.id, projectId: event.project_id, trigger: event.trigger, metadata: event.metadata }, webhook.id));
+      const spec = { bodyTemplate: webhook.body_template, bodyFormat: webhook.body_format, bodyContentType: webhook.body_content_type };
+      const built = buildBody(spec, { id: event.id, projectId: event.project_id, trigger: event.trigger, metadata: event.metadata }, webhook.id, facts.get(event.id) ?? null);
+      columns.body.push(built.body);
+      // Null for the contract payload, as before templates: most rows stay as they were.
+      columns.contentType.push(spec.bodyTemplate === null ? null : built.contentType);
+      columns.bodyError.push(built.error);
       hooks.push(webhook);
       traceContexts.push(event.trace_context);
     }
@@ -252,6 +265,8 @@ export async function fanOut(
       kind: WebhookCallKind.EVENT,
       trigger: columns.trigger[index] as WebhookTrigger,
       body: columns.body[index],
+      content_type: columns.contentType[index],
+      body_error: columns.bodyError[index],
       attempts: 0,
       previous_secret_expires_at: webhook.previous_secret_expires_at === null ? null : new Date(webhook.previous_secret_expires_at),
       trace_context: traceContexts[index],

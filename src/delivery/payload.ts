@@ -33,13 +33,24 @@ function orderedMetadata(metadata: EventMetadata): Record<string, unknown> {
   return ordered;
 }
 
-export function buildPayloadBody(event: PayloadEvent, webhookId: string): string {
-  return JSON.stringify({
+export interface Payload {
+  event_id: string;
+  metadata: Record<string, unknown>;
+  scope: { project_id: string };
+  webhook: { trigger: WebhookTrigger; webhook_id: string };
+}
+
+export function buildPayload(event: PayloadEvent, webhookId: string): Payload {
+  return {
     event_id: event.id,
     metadata: orderedMetadata(event.metadata),
     scope: { project_id: event.projectId },
     webhook: { trigger: event.trigger, webhook_id: webhookId },
-  });
+  };
+}
+
+export function buildPayloadBody(event: PayloadEvent, webhookId: string): string {
+  return JSON.stringify(buildPayload(event, webhookId));
 }
 
 export interface SampleOptions {

@@ -31,7 +31,7 @@ export const CLAIMABLE = `d.status = ${PENDING}
           AND (d.lease_expires_at IS NULL OR d.lease_expires_at < now())
           AND w.enabled`;
 
-export const RETURNED_DELIVERY = `d.id, d.event_id, d.webhook_id, d.kind, d.trigger, d.body, d.attempts, w.fifo,
+export const RETURNED_DELIVERY = `d.id, d.event_id, d.webhook_id, d.kind, d.trigger, d.body, d.content_type, d.body_error, d.attempts, w.fifo,
             w.project_id, w.method, w.url, w.headers, w.signing_secret, w.previous_signing_secret, w.previous_secret_expires_at,
             w.send_trace_context, (SELECT e.trace_context FROM domain_event e WHERE e.id = d.event_id) AS trace_context`;
 
@@ -44,6 +44,10 @@ export interface NewDeliveries {
   projectId: string[];
   trigger: string[];
   body: string[];
+  /** Null entries: application/json. */
+  contentType: Array<string | null>;
+  /** Non-null entries: the template could not be rendered (see Delivery.bodyError). */
+  bodyError: Array<string | null>;
 }
 
 /** Deliveries a worker takes as it queues them (claim at enqueue), with the lease's terms. */
@@ -77,12 +81,12 @@ export async function enqueueDeliveries(
   const take = lease ? lease.take : rows.eventId.map(() => false);
   const rowsOut: Array<{ id: string | null; index: number | string | null; trigger: string | null; lag: number | null }> = await manager.query(
     `WITH queued AS (
-       INSERT INTO webhook_delivery (event_id, webhook_id, project_id, trigger, body, kind, leased_by, lease_expires_at, event_tx_id, event_seq)
-       SELECT x.e, x.w, x.p, x.t, x.b, $6,
+       INSERT INTO webhook_delivery (event_id, webhook_id, project_id, trigger, body, content_type, body_error, kind, leased_by, lease_expires_at, event_tx_id, event_seq)
+       SELECT x.e, x.w, x.p, x.t, x.b, x.ct, x.be, $6,
               CASE WHEN x.l AND NOT wh.fifo THEN $8 END,
               CASE WHEN x.l AND NOT wh.fifo THEN now() + $9::double precision * interval '1 millisecond' END,
               ev.tx_id, ev.seq
-         FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $10::boolean[]) WITH ORDINALITY AS x(e, w, p, t, b, l, n)
+         FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $10::boolean[], $11::text[], $12::text[]) WITH ORDINALITY AS x(e, w, p, t, b, l, ct, be, n)
          JOIN domain_event ev ON ev.id = x.e
          JOIN webhook wh ON wh.id = x.w
        ON CONFLICT (event_id, webhook_id) WHERE kind = '${WebhookCallKind.EVENT}' DO NOTHING
@@ -96,7 +100,7 @@ export async function enqueueDeliveries(
       WHERE q.leased_by IS NOT NULL
      UNION ALL
      SELECT NULL, NULL, d.trigger, d.lag FROM dispatched d`,
-    [rows.eventId, rows.webhookId, rows.projectId, rows.trigger, rows.body, WebhookCallKind.EVENT, dispatchedEventIds, lease?.workerId ?? null, lease?.leaseMs ?? 0, take],
+    [rows.eventId, rows.webhookId, rows.projectId, rows.trigger, rows.body, WebhookCallKind.EVENT, dispatchedEventIds, lease?.workerId ?? null, lease?.leaseMs ?? 0, take, rows.contentType, rows.bodyError],
   );
   return {
     leased: rowsOut.filter((r) => r.id !== null).map((r) => ({ id: r.id!, index: Number(r.index) })),

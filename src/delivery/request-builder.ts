@@ -42,6 +42,8 @@ export interface WebhookMessage {
   body: string;
   /** W3C traceparent of this attempt, for a webhook that sends trace context. */
   traceparent?: string;
+  /** Default application/json: the contract payload, and every body before templates. */
+  contentType?: string | null;
 }
 
 export interface BuiltRequest {
@@ -79,7 +81,7 @@ export function buildWebhookRequest(
   // and body, so the log keeps it: a receiver's owner can compare it with what they got.
   const ours: Header[] = [
     { name: 'user-agent', value: userAgent },
-    { name: 'content-type', value: 'application/json' },
+    { name: 'content-type', value: message.contentType ?? 'application/json' },
     { name: 'webhook-id', value: message.eventId },
     { name: 'webhook-timestamp', value: String(timestampSeconds) },
     { name: 'webhook-signature', value: signature },

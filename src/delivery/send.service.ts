@@ -11,7 +11,9 @@ import { type AttemptTarget, sendNow } from './attempt';
 import { WebhookCallKind } from './delivery.entity';
 import type { HttpSender } from './http-sender';
 import type { OutcomeWriter } from './outcome-writer';
-import { samplePayloadBody } from './payload';
+import { buildBody, CONTRACT_CONTENT_TYPE, SAMPLE_CONTEXT } from './body';
+import { sampleEvent } from './payload';
+import { Project } from '../cms/project.entity';
 import { requeueFailed } from './queue';
 import { retryWaitingNow } from './queue-fifo';
 import type { WebhookCall } from '../webhook-calls/webhook-call.entity';
@@ -39,8 +41,11 @@ export class WebhookSendService {
     const webhook = await this.webhooks.get(actor, webhookId);
     const chosen = trigger ?? webhook.triggers[0];
     const eventId = crypto.randomUUID();
-    const body = samplePayloadBody(chosen, webhook.id, webhook.projectId, { eventId, triggeredUserId: actor.user.id });
-    return this.sendNow({ webhook, kind: WebhookCallKind.TEST, eventId, trigger: chosen, body });
+    const event = sampleEvent(chosen, webhook.projectId, { eventId, triggeredUserId: actor.user.id });
+    // The webhook's template applies to test sends too, with sample names and the real project's.
+    const project = webhook.bodyTemplate === null ? null : await this.dataSource.getRepository(Project).findOneBy({ id: webhook.projectId });
+    const built = buildBody(webhook, event, webhook.id, { context: SAMPLE_CONTEXT, projectName: project?.name ?? null, blueprint: null });
+    return this.sendNow({ webhook, kind: WebhookCallKind.TEST, eventId, trigger: chosen, body: built.body, contentType: built.contentType, bodyError: built.error });
   }
 
   /**
@@ -50,7 +55,13 @@ export class WebhookSendService {
   async replay(actor: Actor, callId: string): Promise<WebhookCall> {
     const call = await this.calls.get(actor, callId);
     const webhook = await this.dataSource.getRepository(Webhook).findOneByOrFail({ id: call.webhookId });
-    return this.sendNow({ webhook, kind: WebhookCallKind.REPLAY, eventId: call.eventId, trigger: call.trigger, body: call.requestBody });
+    // A call whose template could not be rendered sent nothing: there is nothing to send again.
+    if (call.requestHeaders.length === 0 && call.responseStatusCode === null && call.error?.startsWith('body template: ')) {
+      throw badInput('id', 'this call sent nothing (its body template could not be rendered); fix the template and use testWebhook or recoverWebhook');
+    }
+    // The body as logged, with the content type it was logged with (a template may have been changed since).
+    const contentType = call.requestHeaders.find((h) => h.name.toLowerCase() === 'content-type')?.value ?? CONTRACT_CONTENT_TYPE;
+    return this.sendNow({ webhook, kind: WebhookCallKind.REPLAY, eventId: call.eventId, trigger: call.trigger, body: call.requestBody, contentType });
   }
 
   /**

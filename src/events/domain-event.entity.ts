@@ -13,6 +13,16 @@ export interface EventMetadata {
 }
 
 /**
+ * What a body template may show of an event beyond its metadata, as it was when the event was
+ * written: a deleted document's title or a deleted blueprint's name cannot be read later.
+ * Kept apart from `metadata`, which is exactly the contract payload's.
+ */
+export interface EventContext {
+  document?: { title: string | null };
+  blueprint?: { name: string; api_name: string };
+}
+
+/**
  * The transactional outbox: one row per domain event, inserted by the entity subscribers in
  * the transaction of the change. `dispatched_at` is set once the event was fanned out to
  * deliveries; the partial index keeps finding undispatched events cheap however long the
@@ -56,6 +66,9 @@ export class DomainEvent {
   /** 0 for a change no delivery caused; the cause's depth + 1 otherwise. */
   @Column({ name: 'causal_depth', type: 'smallint', default: 0 })
   causalDepth: number;
+  /** Null for events written before body templates existed, and for member events. */
+  @Column({ type: 'jsonb', nullable: true })
+  context: EventContext | null;
 
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;

@@ -26,6 +26,9 @@ function member(overrides: Partial<MemberSnapshot> = {}): MemberSnapshot {
   return { projectId: PROJECT, userId: 'user-1', role: 'EDITOR', ...overrides };
 }
 
+/** What a body template may show besides the metadata: the title as of the event. */
+const docContext = { document: { title: 'Hello' } };
+
 const docMeta = (statusId: number) => ({
   blueprint_id: BLUEPRINT,
   document_id: 'doc-1',
@@ -61,19 +64,19 @@ describe('changedDocumentFields', () => {
 describe('documentEvents', () => {
   test('insert: one document_create with the status', () => {
     expect(documentEvents('insert', undefined, doc({ statusId: 0 }), ctx)).toEqual([
-      { projectId: PROJECT, trigger: WebhookTrigger.DOCUMENT_CREATE, blueprintId: BLUEPRINT, metadata: docMeta(0) },
+      { projectId: PROJECT, trigger: WebhookTrigger.DOCUMENT_CREATE, blueprintId: BLUEPRINT, metadata: docMeta(0), context: docContext },
     ]);
   });
 
   test('remove: one document_delete with the last status', () => {
     expect(documentEvents('remove', doc({ statusId: 2 }), undefined, ctx)).toEqual([
-      { projectId: PROJECT, trigger: WebhookTrigger.DOCUMENT_DELETE, blueprintId: BLUEPRINT, metadata: docMeta(2) },
+      { projectId: PROJECT, trigger: WebhookTrigger.DOCUMENT_DELETE, blueprintId: BLUEPRINT, metadata: docMeta(2), context: docContext },
     ]);
   });
 
   test('update, status only: one document_update with the new status', () => {
     expect(documentEvents('update', doc({ statusId: 0 }), doc({ statusId: 2 }), ctx)).toEqual([
-      { projectId: PROJECT, trigger: WebhookTrigger.DOCUMENT_UPDATE, blueprintId: BLUEPRINT, metadata: docMeta(2) },
+      { projectId: PROJECT, trigger: WebhookTrigger.DOCUMENT_UPDATE, blueprintId: BLUEPRINT, metadata: docMeta(2), context: docContext },
     ]);
   });
 
@@ -84,6 +87,7 @@ describe('documentEvents', () => {
         trigger: WebhookTrigger.DOCUMENT_FIELD_UPDATE,
         blueprintId: BLUEPRINT,
         metadata: { ...docMeta(0), changed_fields: ['body'] },
+        context: docContext,
       },
     ]);
   });
@@ -96,8 +100,10 @@ describe('documentEvents', () => {
         trigger: WebhookTrigger.DOCUMENT_FIELD_UPDATE,
         blueprintId: BLUEPRINT,
         metadata: { ...docMeta(1), changed_fields: ['title', 'body'] },
+        context: { document: { title: 'New' } },
       },
-      { projectId: PROJECT, trigger: WebhookTrigger.DOCUMENT_UPDATE, blueprintId: BLUEPRINT, metadata: docMeta(1) },
+      // The title after the save: what the receiver would read now.
+      { projectId: PROJECT, trigger: WebhookTrigger.DOCUMENT_UPDATE, blueprintId: BLUEPRINT, metadata: docMeta(1), context: { document: { title: 'New' } } },
     ]);
     expect(events[1].metadata).not.toHaveProperty('changed_fields');
   });
@@ -126,7 +132,9 @@ describe('blueprintEvents', () => {
     ['remove', bp(), undefined, WebhookTrigger.BLUEPRINT_DELETE],
     ['update', bp(), bp({ name: 'Article' }), WebhookTrigger.BLUEPRINT_UPDATE],
   ] as const)('%s → %s', (kind, before, after, trigger) => {
-    expect(blueprintEvents(kind, before, after, ctx)).toEqual([{ projectId: PROJECT, trigger, blueprintId: BLUEPRINT, metadata: meta }]);
+    const names = (after ?? before)!;
+    const context = { blueprint: { name: names.name, api_name: names.apiName } };
+    expect(blueprintEvents(kind, before, after, ctx)).toEqual([{ projectId: PROJECT, trigger, blueprintId: BLUEPRINT, metadata: meta, context }]);
   });
 
   test.each<[string, Partial<BlueprintSnapshot>]>([
@@ -158,13 +166,13 @@ describe('memberEvents', () => {
 
   test('insert: project_member_assigned with the role lower-cased', () => {
     expect(memberEvents('insert', undefined, member({ role: 'EDITOR' }), ctx)).toEqual([
-      { projectId: PROJECT, trigger: WebhookTrigger.PROJECT_MEMBER_ASSIGNED, blueprintId: null, metadata: meta('editor') },
+      { projectId: PROJECT, trigger: WebhookTrigger.PROJECT_MEMBER_ASSIGNED, blueprintId: null, metadata: meta('editor'), context: null },
     ]);
   });
 
   test('update with a new role: project_member_assigned with the new role', () => {
     expect(memberEvents('update', member({ role: 'EDITOR' }), member({ role: 'ADMIN' }), ctx)).toEqual([
-      { projectId: PROJECT, trigger: WebhookTrigger.PROJECT_MEMBER_ASSIGNED, blueprintId: null, metadata: meta('admin') },
+      { projectId: PROJECT, trigger: WebhookTrigger.PROJECT_MEMBER_ASSIGNED, blueprintId: null, metadata: meta('admin'), context: null },
     ]);
   });
 
@@ -174,7 +182,7 @@ describe('memberEvents', () => {
 
   test('remove: project_member_deassigned carrying the old role lower-cased', () => {
     expect(memberEvents('remove', member({ role: 'VIEWER' }), undefined, ctx)).toEqual([
-      { projectId: PROJECT, trigger: WebhookTrigger.PROJECT_MEMBER_DEASSIGNED, blueprintId: null, metadata: meta('viewer') },
+      { projectId: PROJECT, trigger: WebhookTrigger.PROJECT_MEMBER_DEASSIGNED, blueprintId: null, metadata: meta('viewer'), context: null },
     ]);
   });
 

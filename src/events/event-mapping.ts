@@ -1,6 +1,6 @@
 import { isDeepStrictEqual } from 'node:util';
 import { WebhookTrigger } from '../webhooks/triggers';
-import type { EventMetadata } from './domain-event.entity';
+import type { EventContext, EventMetadata } from './domain-event.entity';
 
 /**
  * Pure translation of an entity change into the contract's domain events
@@ -37,6 +37,8 @@ export interface EventDraft {
   trigger: WebhookTrigger;
   blueprintId: string | null;
   metadata: EventMetadata;
+  /** For body templates; never part of the payload. */
+  context: EventContext | null;
 }
 
 interface Context {
@@ -73,6 +75,7 @@ export function documentEvents(
     trigger,
     blueprintId: doc.blueprintId,
     metadata: base(ctx, { blueprint_id: doc.blueprintId, document_id: doc.id, document_status_id: statusId, ...extra }),
+    context: { document: { title: doc.title ?? null } },
   });
   if (kind === 'insert') return [draft(WebhookTrigger.DOCUMENT_CREATE, doc.statusId)];
   if (kind === 'remove') return [draft(WebhookTrigger.DOCUMENT_DELETE, before!.statusId)];
@@ -111,6 +114,7 @@ export function blueprintEvents(
       trigger,
       blueprintId: blueprint.id,
       metadata: base(ctx, { blueprint_id: blueprint.id, document_id: '', document_status_id: null }),
+      context: { blueprint: { name: blueprint.name, api_name: blueprint.apiName } },
     },
   ];
 }
@@ -131,6 +135,7 @@ export function memberEvents(
       trigger,
       blueprintId: null,
       metadata: base(ctx, { blueprint_id: '', document_id: '', document_status_id: null, user_id: member.userId, role }),
+      context: null,
     },
   ];
 }

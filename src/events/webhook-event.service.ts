@@ -5,6 +5,7 @@ import type { Actor } from '../auth/actor';
 import { badInput, notFound, requireUuid } from '../common/app-error';
 import { ProjectRole } from '../cms/roles';
 import { DEFAULT_MAX_CAUSAL_DEPTH, exceedsCausalDepth, MatchableWebhook, webhookMatchesEvent } from '../delivery/fanout.service';
+import { type BodySpec, buildBody, CONTRACT_CONTENT_TYPE, loadTemplateFacts } from '../delivery/body';
 import { buildPayloadBody } from '../delivery/payload';
 import { ALL_TRIGGERS, WebhookTrigger } from '../webhooks/triggers';
 import { Webhook } from '../webhooks/webhook.entity';
@@ -21,6 +22,7 @@ export interface WebhookEventData {
   causeEventId: string | null;
   causalDepth: number;
   suppressedReason: string | null;
+  contentType: string;
 }
 
 export interface WebhookEventsArgs {
@@ -74,7 +76,15 @@ export class WebhookEventService {
     const matches = (event: FeedEvent) =>
       webhookMatchesEvent(filter, { ...event, loopOrigins: null }) && (webhookId === null || !exceedsCausalDepth(event.causalDepth, max));
     const events = await this.watch.openStream(caller, projectId, check, () => this.feed.open(projectId, matches, after));
-    return mapStream(events, (event) => toWebhookEvent(event, webhookId, max));
+    const spec = filter.body;
+    if (!spec || spec.bodyTemplate === null) return mapStream(events, (event) => toWebhookEvent(event, webhookId, max));
+    // Rendered as fan-out renders it, names and titles read per event: a development tool's pace.
+    return mapStream(events, async (event) => {
+      const facts = (await loadTemplateFacts(this.dataSource.manager, [event.id])).get(event.id) ?? null;
+      const built = buildBody(spec, event, webhookId!, facts);
+      // A body that cannot be rendered sends nothing from the CMS either: the stream says why, as the log would.
+      return { ...toWebhookEvent(event, webhookId, max), body: built.error ?? built.body, contentType: built.error ? 'text/plain; charset=utf-8' : built.contentType };
+    });
   }
 
   /**
@@ -82,7 +92,7 @@ export class WebhookEventService {
    * filter, read once at subscription, matched by the same rule as fan-out. Whether it is
    * enabled does not matter: listening to a paused webhook's events is a use of its own.
    */
-  private async filterFor(projectId: string, webhookId: string | null, triggers: WebhookTrigger[] | null): Promise<MatchableWebhook> {
+  private async filterFor(projectId: string, webhookId: string | null, triggers: WebhookTrigger[] | null): Promise<MatchableWebhook & { body?: BodySpec }> {
     if (webhookId === null) return { triggers: triggers ?? ALL_TRIGGERS, blueprintIds: null };
     const webhook = await this.dataSource.getRepository(Webhook).findOneBy({ id: webhookId, projectId });
     if (!webhook) throw notFound('Webhook');
@@ -92,6 +102,8 @@ export class WebhookEventService {
       documentStatuses: webhook.documentStatuses,
       changedFields: webhook.changedFields,
       actorFilter: webhook.actorFilter,
+      // Its body settings as of the subscription, as its deliveries are rendered at fan-out.
+      body: { bodyTemplate: webhook.bodyTemplate, bodyFormat: webhook.bodyFormat, bodyContentType: webhook.bodyContentType },
     };
   }
 
@@ -119,15 +131,16 @@ export function toWebhookEvent(event: FeedEvent, webhookId: string | null, maxCa
     trigger: event.trigger,
     createdAt: event.createdAt,
     body: buildPayloadBody(event, webhookId ?? NO_WEBHOOK_ID),
+    contentType: CONTRACT_CONTENT_TYPE,
   };
 }
 
 /** `inner` with `map` applied to each value; `return()` reaches `inner` at once. */
-function mapStream<T, U>(inner: AsyncIterableIterator<T>, map: (value: T) => U): AsyncIterableIterator<U> {
+function mapStream<T, U>(inner: AsyncIterableIterator<T>, map: (value: T) => U | Promise<U>): AsyncIterableIterator<U> {
   return {
     async next() {
       const result = await inner.next();
-      return result.done ? { value: undefined, done: true } : { value: map(result.value), done: false };
+      return result.done ? { value: undefined, done: true } : { value: await map(result.value), done: false };
     },
     async return() {
       await inner.return?.();

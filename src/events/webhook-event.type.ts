@@ -19,7 +19,7 @@ export class WebhookEventType {
   createdAt: Date;
 
   @Field({
-    description: 'The exact request body the webhook is sent; without webhookId its webhook.webhook_id is 00000000-0000-0000-0000-000000000000',
+    description: 'The exact request body the webhook is sent (its body template rendered, if it has one); without webhookId its webhook.webhook_id is 00000000-0000-0000-0000-000000000000',
   })
   body: string;
 
@@ -34,4 +34,7 @@ export class WebhookEventType {
 
   @Field(() => String, { nullable: true, description: 'Why no webhook is sent this event (loop protection: beyond WEBHOOK_MAX_CAUSAL_DEPTH); null when it is sent' })
   suppressedReason: string | null;
+
+  @Field({ description: "The content-type the webhook sends the body with (application/json without a body template)" })
+  contentType: string;
 }

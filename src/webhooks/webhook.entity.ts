@@ -1,5 +1,6 @@
 import { Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
 import { Project } from '../cms/project.entity';
+import { BodyFormat } from '../delivery/body-template';
 import { HttpMethod, WebhookTrigger } from './triggers';
 
 /** Include (only these) or exclude (all but these) changes made by the listed users or API tokens. */
@@ -64,6 +65,16 @@ export class Webhook {
 
   @Column({ name: 'actor_filter', type: 'jsonb', nullable: true })
   actorFilter: StoredActorFilter | null;
+  /** Null: the contract payload. Checked on save (src/delivery/body-template.ts). */
+  @Column({ name: 'body_template', type: 'text', nullable: true })
+  bodyTemplate: string | null;
+
+  @Column({ name: 'body_format', type: 'text', default: BodyFormat.JSON })
+  bodyFormat: BodyFormat;
+
+  /** Null: the format's default (application/json, text/plain; charset=utf-8). */
+  @Column({ name: 'body_content_type', type: 'text', nullable: true })
+  bodyContentType: string | null;
 
   @Column({ type: 'boolean', default: true })
   enabled: boolean;

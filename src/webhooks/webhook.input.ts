@@ -1,5 +1,6 @@
 import { Field, ID, InputType } from 'type-graphql';
 import { DocumentStatus } from '../cms/document.entity';
+import { BodyFormat } from '../delivery/body-template';
 import { HttpMethod, WebhookTrigger } from './triggers';
 import { ActorFilterMode } from './webhook-filters';
 
@@ -75,6 +76,14 @@ export class WebhookInput {
   sendTraceContext?: boolean | null;
   @Field(() => Boolean, { nullable: true, defaultValue: false, description: 'Deliver one at a time, in event order: a failing delivery holds back the ones after it until it succeeds or is given up. Default false' })
   fifo?: boolean | null;
+  @Field(() => String, { nullable: true, description: 'Sent instead of the contract payload: JSON (or text, with bodyFormat TEXT) whose strings hold {{ placeholders }}; null = the contract payload' })
+  bodyTemplate?: string | null;
+
+  @Field(() => BodyFormat, { nullable: true, description: 'Default JSON' })
+  bodyFormat?: BodyFormat | null;
+
+  @Field(() => String, { nullable: true, description: 'The content-type of a templated body; default application/json (JSON) or text/plain; charset=utf-8 (TEXT)' })
+  bodyContentType?: string | null;
 }
 
 @InputType()
@@ -122,4 +131,25 @@ export class WebhookUpdateInput {
   sendTraceContext?: boolean | null;
   @Field(() => Boolean, { nullable: true, description: 'Turned off, what is queued goes out concurrently at once' })
   fifo?: boolean | null;
+
+  @Field(() => String, { nullable: true, description: 'Omitted keeps it; null goes back to the contract payload' })
+  bodyTemplate?: string | null;
+
+  @Field(() => BodyFormat, { nullable: true })
+  bodyFormat?: BodyFormat | null;
+
+  @Field(() => String, { nullable: true, description: "Omitted keeps it; null goes back to the format's default" })
+  bodyContentType?: string | null;
+}
+
+@InputType({ description: 'Body settings to preview instead of the saved ones (a form not saved yet)' })
+export class WebhookBodyDraftInput {
+  @Field(() => String, { nullable: true, description: 'null = the contract payload' })
+  bodyTemplate?: string | null;
+
+  @Field(() => BodyFormat, { nullable: true, defaultValue: BodyFormat.JSON })
+  bodyFormat?: BodyFormat | null;
+
+  @Field(() => String, { nullable: true })
+  bodyContentType?: string | null;
 }

@@ -1,8 +1,8 @@
 import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { requireUuid } from '../common/app-error';
 import { GraphQLContext, requireActor } from '../graphql/context';
-import { WebhookInput, WebhookUpdateInput } from './webhook.input';
-import { toWebhookType, WebhookType } from './webhook.type';
+import { WebhookBodyDraftInput, WebhookInput, WebhookUpdateInput } from './webhook.input';
+import { toWebhookType, WebhookBodyPreviewType, WebhookType } from './webhook.type';
 
 @Resolver(() => WebhookType)
 export class WebhookResolver {
@@ -15,6 +15,19 @@ export class WebhookResolver {
   @Query(() => WebhookType)
   async webhook(@Arg('id', () => ID) id: string, @Ctx() ctx: GraphQLContext) {
     return toWebhookType(await ctx.services.webhooks.get(requireActor(ctx), requireUuid('id', id)));
+  }
+
+  @Query(() => WebhookBodyPreviewType, {
+    description:
+      "The body the webhook sends for an event of its project (eventId), or for a sample of its first trigger; with `draft`, rendered with those body settings instead of the saved ones",
+  })
+  async previewWebhookBody(
+    @Arg('webhookId', () => ID) webhookId: string,
+    @Arg('eventId', () => ID, { nullable: true }) eventId: string | null,
+    @Arg('draft', () => WebhookBodyDraftInput, { nullable: true }) draft: WebhookBodyDraftInput | null,
+    @Ctx() ctx: GraphQLContext,
+  ) {
+    return ctx.services.bodies.preview(requireActor(ctx), requireUuid('webhookId', webhookId), eventId == null ? null : requireUuid('eventId', eventId), draft ?? null);
   }
 
   @Mutation(() => WebhookType)

@@ -4,6 +4,9 @@ import type { Actor } from '../auth/actor';
 import { badInput, notFound } from '../common/app-error';
 import { Blueprint } from '../cms/blueprint.entity';
 import { ProjectRole } from '../cms/roles';
+import { type BodySpec, buildBody, SAMPLE_CONTEXT } from '../delivery/body';
+import { BodyFormat, validateContentType, validateTemplate } from '../delivery/body-template';
+import { sampleEvent } from '../delivery/payload';
 import { generateSigningSecret } from '../delivery/signing';
 import { HttpMethod, WebhookTrigger } from './triggers';
 import { StoredActorFilter, Webhook } from './webhook.entity';
@@ -35,6 +38,28 @@ export interface WebhookInputData {
   enabled?: boolean | null;
   sendTraceContext?: boolean | null;
   fifo?: boolean | null;
+  bodyTemplate?: string | null;
+  bodyFormat?: BodyFormat | null;
+  bodyContentType?: string | null;
+}
+
+/**
+ * Checks a webhook's body settings as a whole (a format change re-checks the stored template)
+ * and renders the template once against a sample of each trigger, so a filter that fails on
+ * real values is refused now rather than failing deliveries later. `prefix` names the input.
+ */
+export function validateBodySpec(spec: BodySpec, triggers: readonly WebhookTrigger[], prefix = 'input'): BodySpec {
+  const bodyFormat = spec.bodyFormat;
+  const bodyContentType = validateContentType(spec.bodyContentType, bodyFormat, `${prefix}.bodyContentType`);
+  if (spec.bodyTemplate === null) return { bodyTemplate: null, bodyFormat, bodyContentType };
+  validateTemplate(spec.bodyTemplate, bodyFormat, `${prefix}.bodyTemplate`);
+  const checked = { bodyTemplate: spec.bodyTemplate, bodyFormat, bodyContentType };
+  for (const trigger of triggers) {
+    const sample = sampleEvent(trigger, '00000000-0000-4000-8000-000000000000');
+    const built = buildBody(checked, sample, '00000000-0000-4000-8000-000000000000', { context: SAMPLE_CONTEXT, projectName: 'Sample project', blueprint: null });
+    if (built.error) throw badInput(`${prefix}.bodyTemplate`, `${built.error.replace(/^body template: /, '')} (for a sample ${trigger} event)`);
+  }
+  return checked;
 }
 
 /** How long the previous signing secret keeps signing after a rotation. */
@@ -77,6 +102,10 @@ export class WebhookService {
       actorFilter: input.actorFilter == null ? null : await this.checkActorFilter(actor, projectId, input.actorFilter),
       enabled: input.enabled ?? true,
       fifo: input.fifo ?? false,
+      ...validateBodySpec(
+        { bodyTemplate: input.bodyTemplate ?? null, bodyFormat: input.bodyFormat ?? BodyFormat.JSON, bodyContentType: input.bodyContentType ?? null },
+        input.triggers,
+      ),
       disabledReason: null,
       sendTraceContext: input.sendTraceContext ?? false,
       signingSecret: generateSigningSecret(),
@@ -111,6 +140,20 @@ export class WebhookService {
       }
       if (input.actorFilter !== undefined) {
         webhook.actorFilter = input.actorFilter === null ? null : await this.checkActorFilter(actor, webhook.projectId, input.actorFilter, m);
+      }
+      if (input.bodyTemplate !== undefined || input.bodyFormat != null || input.bodyContentType !== undefined || input.triggers != null) {
+        // Deliveries already queued keep the body rendered at fan-out: a template applies to events after the save.
+        Object.assign(
+          webhook,
+          validateBodySpec(
+            {
+              bodyTemplate: input.bodyTemplate === undefined ? webhook.bodyTemplate : input.bodyTemplate,
+              bodyFormat: input.bodyFormat ?? webhook.bodyFormat,
+              bodyContentType: input.bodyContentType === undefined ? webhook.bodyContentType : input.bodyContentType,
+            },
+            webhook.triggers,
+          ),
+        );
       }
       if (input.enabled != null) {
         // Deliveries paused while disabled go out again: wake the workers of every process at commit.

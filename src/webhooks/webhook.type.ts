@@ -1,6 +1,8 @@
 import { Field, ID, Int, ObjectType } from 'type-graphql';
 import { maskSecret } from '../common/mask';
 import { DocumentStatus } from '../cms/document.entity';
+import { BodyFormat } from '../delivery/body-template';
+import { contentTypeOf } from '../delivery/body';
 import { HttpMethod, WebhookTrigger } from './triggers';
 import { ActorFilterMode } from './webhook-filters';
 
@@ -70,6 +72,15 @@ export class WebhookType {
   @Field()
   enabled: boolean;
 
+  @Field(() => String, { nullable: true, description: 'Sent instead of the contract payload; null = the contract payload' })
+  bodyTemplate: string | null;
+
+  @Field(() => BodyFormat)
+  bodyFormat: BodyFormat;
+
+  @Field({ description: 'The content-type requests carry (application/json without a template)' })
+  bodyContentType: string;
+
   @Field(() => String, { nullable: true })
   disabledReason: string | null;
 
@@ -113,6 +124,9 @@ export function toWebhookType(webhook: Webhook): Omit<WebhookType, 'successfulCa
     changedFields: webhook.changedFields,
     actorFilter: webhook.actorFilter && { ...webhook.actorFilter, mode: webhook.actorFilter.mode as ActorFilterMode },
     enabled: webhook.enabled,
+    bodyTemplate: webhook.bodyTemplate,
+    bodyFormat: webhook.bodyFormat,
+    bodyContentType: contentTypeOf(webhook),
     disabledReason: webhook.disabledReason,
     sendTraceContext: webhook.sendTraceContext,
     fifo: webhook.fifo,
@@ -120,4 +134,22 @@ export function toWebhookType(webhook: Webhook): Omit<WebhookType, 'successfulCa
     createdAt: webhook.createdAt,
     updatedAt: webhook.updatedAt,
   };
+}
+
+@ObjectType('WebhookBodyPreview')
+export class WebhookBodyPreviewType {
+  @Field({ description: 'The body exactly as it would be sent' })
+  body: string;
+
+  @Field()
+  contentType: string;
+
+  @Field(() => ID, { description: 'The event rendered (a fresh id for a sample)' })
+  eventId: string;
+
+  @Field(() => WebhookTrigger)
+  trigger: WebhookTrigger;
+
+  @Field({ description: "True when no eventId was given: a sample event of the webhook's first trigger" })
+  sample: boolean;
 }

@@ -211,3 +211,33 @@ test('the human line names time, trigger, ids, status and duration; Ctrl-C ends 
   expect(cli.stdout()).not.toContain('\u001b['); // no colour when stdout is not a terminal
   expect(await cli.stop()).toBe(0);
 });
+
+test('--webhook with a body template: the rendered body goes out with its content type, signed, and the line still names the event', async () => {
+  const created = ok(
+    await writer.gql(writer.adminToken, `mutation($p: ID!, $i: WebhookInput!) { createWebhook(projectId: $p, input: $i) { id signingSecret } }`, {
+      p: projectId,
+      i: {
+        name: 'chat',
+        url: 'https://chat.example.test/hook', // never called: the webhook is disabled
+        triggers: ['DOCUMENT_CREATE'],
+        enabled: false,
+        bodyFormat: 'TEXT',
+        bodyTemplate: '{{ document.title }} ({{ blueprint.name }})',
+      },
+    }),
+    'createWebhook',
+  ).createWebhook;
+  const local = await receiver();
+  const { cli } = await startListen(['--webhook', created.id, '--forward-to', local.url]);
+  await save(articles, 'templated');
+  await received(local, cli, 1, 'the templated event');
+  const [request] = local.requests;
+  expect(request.body).toBe('templated (Article)');
+  expect(request.headers['content-type']).toBe('text/plain; charset=utf-8');
+  // standardwebhooks' verify() parses JSON; its sign() checks a text body's signature.
+  const expected = new Webhook(created.signingSecret).sign(request.headers['webhook-id'], new Date(Number(request.headers['webhook-timestamp']) * 1000), request.body);
+  expect(request.headers['webhook-signature'].split(' ')).toContain(expected);
+  await cli.waitForLines(1);
+  expect(cli.json<Line>()[0]).toMatchObject({ trigger: 'document_create', status: 204 });
+  expect(cli.json<Line>()[0].documentId).toBeUndefined();
+});

@@ -4,8 +4,9 @@ import { problemsOf, type Problem } from '../api/errors';
 import { ErrorNotice } from '../common/ErrorNotice';
 import { BlueprintsDocument, type HttpMethod } from '../generated/graphql';
 import { describedBy, FieldError } from './FieldError';
+import { BodyTemplateEditor } from './BodyTemplateEditor';
 import { FiltersEditor } from './FiltersEditor';
-import { fieldId, type FormState, type FormWebhook, initialState, splitProblems, toInput } from './form-model';
+import { type BodySettings, fieldId, type FormState, type FormWebhook, initialState, splitProblems, toInput } from './form-model';
 import { HeadersEditor } from './HeadersEditor';
 import { METHODS, TRIGGERS } from './triggers';
 
@@ -15,8 +16,8 @@ export type WebhookFormInput = ReturnType<typeof toInput>;
  * Create and edit share this form. It checks nothing itself: the server validates, and its
  * BAD_USER_INPUT is shown beside the field that `extensions.field` names, which then gets focus.
  */
-export function WebhookForm({ projectId, webhook, submitLabel = 'Save', onSubmit }: { projectId: string; webhook?: FormWebhook | null; submitLabel?: string; onSubmit: (input: WebhookFormInput) => Promise<FormWebhook | void> }) {
-  const [state, setState] = useState<FormState>(() => initialState(webhook));
+export function WebhookForm({ projectId, webhook, body, submitLabel = 'Save', onSubmit }: { projectId: string; webhook?: FormWebhook | null; body?: BodySettings | null; submitLabel?: string; onSubmit: (input: WebhookFormInput) => Promise<FormWebhook | void> }) {
+  const [state, setState] = useState<FormState>(() => initialState(webhook, body));
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [general, setGeneral] = useState<Problem[]>([]);
   const [busy, setBusy] = useState(false);
@@ -34,7 +35,8 @@ export function WebhookForm({ projectId, webhook, submitLabel = 'Save', onSubmit
     try {
       const stored = await onSubmit(toInput(state));
       // Saved secrets come back masked: the form shows what is stored now.
-      if (stored) setState(initialState(stored));
+      // The body settings are not in the contract's WebhookFields: what was sent is what is stored.
+      if (stored) setState((s) => ({ ...initialState(stored), body: s.body }));
       setErrors({});
       setGeneral([]);
       setSaved(true);
@@ -83,7 +85,7 @@ export function WebhookForm({ projectId, webhook, submitLabel = 'Save', onSubmit
           <label htmlFor="wh-url">URL</label>
           <input {...describedBy('wh-url', errors.url, 'wh-url-help')} inputMode="url" spellCheck={false} autoComplete="off" placeholder="https://example.com/hooks/cms" value={state.url} onChange={(e) => set({ url: e.target.value })} />
           <p id="wh-url-help" className="help">
-            Every method sends the event as a JSON body. Only public addresses are called.
+            Every method sends the event as a JSON body, or the body template below. Only public addresses are called.
           </p>
           <FieldError id="wh-url" message={errors.url} />
         </div>
@@ -136,6 +138,8 @@ export function WebhookForm({ projectId, webhook, submitLabel = 'Save', onSubmit
       <FiltersEditor projectId={projectId} state={state} set={set} errors={errors} />
 
       <HeadersEditor rows={state.headers} onChange={(headers) => set({ headers })} errors={errors} />
+
+      <BodyTemplateEditor webhookId={webhook?.id ?? null} body={state.body} onChange={(patch) => set({ body: { ...state.body, ...patch } })} errors={errors} />
 
       <div className="field">
         <div className="field inline">

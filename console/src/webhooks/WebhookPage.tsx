@@ -4,7 +4,7 @@ import { ErrorNotice } from '../common/ErrorNotice';
 import { LocalDevPanel } from '../common/LocalDevPanel';
 import { RoleNotice } from '../common/RoleNotice';
 import { roleAtLeast } from '../common/roles';
-import { ConsoleUpdateWebhookDocument, ConsoleWebhookDocument } from '../generated/graphql';
+import { ConsoleUpdateWebhookDocument, ConsoleWebhookDocument, WebhookBodySettingsDocument } from '../generated/graphql';
 import { projectPath, useProject } from '../projects/project';
 import { Link, useLocation } from '../router';
 import { SigningSecret } from './SigningSecret';
@@ -19,6 +19,7 @@ export function WebhookPage({ webhookId }: { webhookId: string }) {
   const canManage = roleAtLeast(project.myRole, 'ADMIN');
   const { data, error } = useQuery(ConsoleWebhookDocument, { variables: { id: webhookId }, skip: !canManage });
   const [update] = useMutation(ConsoleUpdateWebhookDocument);
+  const bodySettings = useQuery(WebhookBodySettingsDocument, { variables: { id: webhookId }, skip: !canManage });
   const crumbs = (
     <p className="crumbs">
       <Link to={projectPath(project.id, '/webhooks')}>Webhooks</Link> /
@@ -74,14 +75,19 @@ export function WebhookPage({ webhookId }: { webhookId: string }) {
 
       <section className="panel" aria-labelledby="settings-title">
         <h2 id="settings-title">Settings</h2>
+        {bodySettings.loading ? (
+          <p className="loading">Loading settings…</p>
+        ) : (
         <WebhookForm
           projectId={project.id}
           webhook={webhook}
+          body={bodySettings.data?.webhook ?? null}
           onSubmit={async (input) => {
             const result = await update({ variables: { id: webhook.id, input } });
             return result.data!.updateWebhook;
           }}
         />
+        )}
       </section>
       <LocalDevPanel projectId={project.id} webhookId={webhook.id} />
     </section>

@@ -1,5 +1,5 @@
 import { ruleOf, type Problem } from '../api/errors';
-import type { ActorFilterMode, DocumentStatus, HttpMethod, WebhookHeaderInput, WebhookSettingsFragment, WebhookTrigger } from '../generated/graphql';
+import type { ActorFilterMode, DocumentStatus, HttpMethod, WebhookBodyFormat, WebhookBodySettingsQuery, WebhookHeaderInput, WebhookSettingsFragment, WebhookTrigger } from '../generated/graphql';
 import { TRIGGERS } from './triggers';
 
 /** One header row of the form. `saved` is set for a secret header as stored: its value is only known masked. */
@@ -32,6 +32,33 @@ export interface FormState {
   actorUserIds: Set<string>;
   /** Comma-separated token ids as typed. */
   actorTokenIds: string;
+  body: BodyState;
+}
+
+/** The body template fields; empty strings stand for null (the contract payload, the format's default type). */
+export interface BodyState {
+  template: string;
+  format: WebhookBodyFormat;
+  contentType: string;
+}
+
+export type BodySettings = NonNullable<WebhookBodySettingsQuery['webhook']>;
+
+export const DEFAULT_CONTENT_TYPES: Record<WebhookBodyFormat, string> = { JSON: 'application/json', TEXT: 'text/plain; charset=utf-8' };
+
+export function initialBody(settings?: Pick<BodySettings, 'bodyTemplate' | 'bodyFormat' | 'bodyContentType'> | null): BodyState {
+  const format = settings?.bodyFormat ?? 'JSON';
+  // The API answers the content type in effect; the format's default is shown as the field's placeholder instead.
+  const contentType = settings?.bodyTemplate == null || settings.bodyContentType === DEFAULT_CONTENT_TYPES[format] ? '' : settings.bodyContentType;
+  return { template: settings?.bodyTemplate ?? '', format, contentType };
+}
+
+export function bodyInput(body: BodyState) {
+  return {
+    bodyTemplate: body.template.trim() === '' ? null : body.template,
+    bodyFormat: body.format,
+    bodyContentType: body.contentType.trim() === '' ? null : body.contentType.trim(),
+  };
 }
 
 /** The webhook as the settings form reads it: the contract's fields, its filters and its delivery options. */
@@ -40,7 +67,7 @@ export type FormWebhook = WebhookSettingsFragment;
 let nextKey = 1;
 export const newHeaderRow = (): HeaderRow => ({ key: nextKey++, name: '', value: '', secret: false, saved: null, replacing: false });
 
-export function initialState(webhook?: FormWebhook | null): FormState {
+export function initialState(webhook?: FormWebhook | null, body?: BodySettings | null): FormState {
   return {
     name: webhook?.name ?? '',
     description: webhook?.description ?? '',
@@ -63,6 +90,7 @@ export function initialState(webhook?: FormWebhook | null): FormState {
     actorMode: webhook?.actorFilter?.mode ?? 'ANY',
     actorUserIds: new Set(webhook?.actorFilter?.userIds ?? []),
     actorTokenIds: (webhook?.actorFilter?.tokenIds ?? []).join(', '),
+    body: initialBody(body),
   };
 }
 
@@ -93,6 +121,7 @@ export function toInput(state: FormState) {
     documentStatuses: state.documentStatuses.size === 0 ? null : STATUSES.map((s) => s.value).filter((s) => state.documentStatuses.has(s)),
     changedFields: list(state.changedFields).length === 0 ? null : list(state.changedFields),
     actorFilter: state.actorMode === 'ANY' ? null : { mode: state.actorMode, userIds: [...state.actorUserIds], tokenIds: list(state.actorTokenIds) },
+    ...bodyInput(state.body),
   };
 }
 
@@ -120,6 +149,9 @@ export const FIELD_IDS: Record<string, string> = {
   actorFilter: 'wh-actors',
   'actorFilter.userIds': 'wh-actor-users',
   'actorFilter.tokenIds': 'wh-actor-tokens',
+  bodyTemplate: 'wh-body-template',
+  bodyFormat: 'wh-body-format',
+  bodyContentType: 'wh-body-content-type',
 };
 
 export const STATUSES: ReadonlyArray<{ value: DocumentStatus; label: string }> = [
