@@ -7,15 +7,17 @@ import type { DataSource } from 'typeorm';
  */
 export async function disableIfFailingFor(dataSource: DataSource, webhookId: string, windowMs: number): Promise<void> {
   const hours = Math.round(windowMs / 3_600_000);
+  // The health columns change with it: its trigger announces the change (webhook.disabled).
   await dataSource.query(
     `WITH last_ok AS (SELECT max(created_at) AS at FROM webhook_call WHERE webhook_id = $1 AND success)
-     UPDATE webhook SET enabled = false, updated_at = now(),
-            disabled_reason = 'Disabled automatically: every call failed for ' || $3 || ' hours (since '
-              || to_char(first_failure.at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')
-              || '). Fix the endpoint, enable the webhook, then recoverWebhook re-sends what failed.'
-       FROM (SELECT min(c.created_at) AS at FROM webhook_call c, last_ok
-              WHERE c.webhook_id = $1 AND NOT c.success AND (last_ok.at IS NULL OR c.created_at > last_ok.at)) AS first_failure
-      WHERE webhook.id = $1 AND webhook.enabled AND first_failure.at <= now() - $2 * interval '1 millisecond'`,
+     UPDATE webhook SET enabled = false, updated_at = now(), disabled_reason = r.reason,
+            health_state = 'DISABLED', health_reason = r.reason, health_changed_at = now(), health_will_disable_at = NULL
+       FROM (SELECT first_failure.at, 'Disabled automatically: every call failed for ' || $3 || ' hours (since '
+                      || to_char(first_failure.at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')
+                      || '). Fix the endpoint, enable the webhook, then recoverWebhook re-sends what failed.' AS reason
+               FROM (SELECT min(c.created_at) AS at FROM webhook_call c, last_ok
+                      WHERE c.webhook_id = $1 AND NOT c.success AND (last_ok.at IS NULL OR c.created_at > last_ok.at)) AS first_failure) AS r
+      WHERE webhook.id = $1 AND webhook.enabled AND r.at <= now() - $2 * interval '1 millisecond'`,
     [webhookId, windowMs, String(hours)],
   );
 }

@@ -71,7 +71,8 @@ export interface TakeAtFanOut {
  * A worker that dies between the two leaves leased events behind; once the lease runs out,
  * another worker fans them out, and the unique (event_id, webhook_id) index plus ON CONFLICT
  * DO NOTHING makes any repeat a no-op. Whether a webhook is enabled is decided here, at
- * fan-out: a webhook disabled by then never gets the event.
+ * fan-out: a webhook disabled by then never gets the event. Notification endpoints (purpose
+ * NOTIFICATIONS) never get CMS events: they receive health changes only.
  */
 export async function dispatchPendingEvents(dataSource: DataSource, batchSize = 500, leaseMs = 30_000): Promise<number> {
   return (await fanOut(dataSource, batchSize, leaseMs)).events;
@@ -96,7 +97,7 @@ export async function fanOut(dataSource: DataSource, batchSize: number, leaseMs:
                 'headers', w.headers, 'signing_secret', w.signing_secret, 'previous_signing_secret', w.previous_signing_secret,
                 'previous_secret_expires_at', w.previous_secret_expires_at)) AS webhooks
          FROM webhook w
-        WHERE w.enabled AND w.project_id IN (SELECT project_id FROM leased)
+        WHERE w.enabled AND w.purpose = 'EVENTS' AND w.project_id IN (SELECT project_id FROM leased)
         GROUP BY w.project_id
      )
      SELECT l.id, l.project_id, l.trigger, l.blueprint_id, l.metadata, hooks.webhooks

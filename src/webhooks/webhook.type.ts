@@ -2,6 +2,7 @@ import { Field, ID, Int, ObjectType } from 'type-graphql';
 import { maskSecret } from '../common/mask';
 import { HttpMethod, WebhookTrigger } from './triggers';
 import type { Webhook } from './webhook.entity';
+import { toWebhookHealthType, WebhookHealthType } from '../health/health.type';
 
 @ObjectType('WebhookHeader')
 export class WebhookHeaderType {
@@ -59,6 +60,9 @@ export class WebhookType {
   @Field()
   updatedAt: Date;
 
+  @Field(() => WebhookHealthType, { description: 'HEALTHY, FAILING, DISABLE_WARNING or DISABLED, and why (README "Failure notifications")' })
+  health: WebhookHealthType;
+
   @Field(() => Int)
   successfulCallsLast30Days: number;
 
@@ -86,5 +90,6 @@ export function toWebhookType(webhook: Webhook): Omit<WebhookType, 'successfulCa
     signingSecret: webhook.signingSecret,
     createdAt: webhook.createdAt,
     updatedAt: webhook.updatedAt,
+    health: toWebhookHealthType(webhook),
   };
 }
