@@ -55,6 +55,7 @@ export function createServices(dataSource: DataSource, delivery: { sender: HttpS
     webhooks,
     webhookCallPubSub,
     webhookCalls,
+    healthFeed,
     health: new WebhookHealthService(access, healthFeed, accessWatch),
     notificationEndpoints: new NotificationEndpointService(dataSource, access),
     stats: new WebhookStatsService(dataSource, access),

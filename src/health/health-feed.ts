@@ -83,6 +83,14 @@ export class HealthFeed implements ChannelHandler {
     return stream;
   }
 
+  /** Open streams (of one project, or all): tests wait on it, and it is a gauge worth watching. */
+  subscriberCount(projectId?: string): number {
+    if (projectId !== undefined) return this.byProject.get(projectId)?.size ?? 0;
+    let count = 0;
+    for (const streams of this.byProject.values()) count += streams.size;
+    return count;
+  }
+
   async notified(payloads: string[]): Promise<void> {
     const ids = payloads.flatMap(parseNotification).filter((a) => this.byProject.has(a.projectId)).map((a) => a.id);
     if (ids.length === 0) return;
