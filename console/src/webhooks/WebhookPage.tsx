@@ -4,7 +4,8 @@ import { ErrorNotice } from '../common/ErrorNotice';
 import { LocalDevPanel } from '../common/LocalDevPanel';
 import { RoleNotice } from '../common/RoleNotice';
 import { roleAtLeast } from '../common/roles';
-import { UpdateWebhookDocument, WebhookDocument } from '../generated/graphql';
+import { ConsoleWebhookHealthDocument, UpdateWebhookDocument, WebhookDocument } from '../generated/graphql';
+import { HealthBadge, useHealthUpdates } from './HealthBadge';
 import { projectPath, useProject } from '../projects/project';
 import { Link, useLocation } from '../router';
 import { SigningSecret } from './SigningSecret';
@@ -18,6 +19,8 @@ export function WebhookPage({ webhookId }: { webhookId: string }) {
   const { search } = useLocation();
   const canManage = roleAtLeast(project.myRole, 'ADMIN');
   const { data, error } = useQuery(WebhookDocument, { variables: { id: webhookId }, skip: !canManage });
+  const health = useQuery(ConsoleWebhookHealthDocument, { variables: { id: webhookId }, skip: !canManage });
+  useHealthUpdates(project.id, canManage);
   const [update] = useMutation(UpdateWebhookDocument);
   const crumbs = (
     <p className="crumbs">
@@ -41,6 +44,7 @@ export function WebhookPage({ webhookId }: { webhookId: string }) {
       <div className="page-head">
         <h1>{webhook.name}</h1>
         <span className={webhook.enabled ? 'badge ok' : 'badge off'}>{webhook.enabled ? 'Enabled' : 'Disabled'}</span>
+        {webhook.enabled && health.data && <HealthBadge health={health.data.webhook.health} />}
       </div>
       {search.get('created') && (
         <p className="notice" role="status">
