@@ -17,13 +17,16 @@
  * 60 minutes, plus this batch. It is read only for a batch with a failure, or for a webhook
  * that is not HEALTHY.
  *
+ * The CTEs are MATERIALIZED: planned one by one instead of inlined into one join tree, the
+ * statement plans in about 1.1 ms instead of 1.7 (it is planned on every call).
+ *
  * $23 failingAfter, $24 warn after (ms, null = no warning), $25 failure rate percent (0 = off),
  * $26 minimum calls for the rate, $27 auto-disable window (ms).
  */
 const ISO = `'YYYY-MM-DD"T"HH24:MI:SS"Z"'`;
-export const HEALTH = `outcome_rows AS (
+export const HEALTH = `outcome_rows AS MATERIALIZED (
   SELECT i.webhook_id, i.success, i.n, max(i.n) FILTER (WHERE i.success) OVER (PARTITION BY i.webhook_id) AS last_ok FROM input i
-), outcomes AS (
+), outcomes AS MATERIALIZED (
   SELECT webhook_id, count(*)::int AS calls, (count(*) FILTER (WHERE NOT success))::int AS failures, bool_or(success) AS any_ok,
          (count(*) FILTER (WHERE NOT success AND (last_ok IS NULL OR n > last_ok)))::int AS trailing
     FROM outcome_rows GROUP BY webhook_id
@@ -37,7 +40,7 @@ export const HEALTH = `outcome_rows AS (
    WHERE w.purpose = 'EVENTS' AND (o.failures > 0 OR w.consecutive_failures > 0 OR w.health_state <> 'HEALTHY')
    ORDER BY w.id
      FOR NO KEY UPDATE OF w
-), health_rates AS (
+), health_rates AS MATERIALIZED (
   SELECT h.id,
          h.calls + coalesce(sum(c.n * CASE WHEN c.hour = cur.hour THEN 1 ELSE cur.previous_weight END), 0) AS calls,
          h.failures + coalesce(sum(c.n * CASE WHEN c.hour = cur.hour THEN 1 ELSE cur.previous_weight END) FILTER (WHERE NOT c.success), 0) AS failures
@@ -47,12 +50,12 @@ export const HEALTH = `outcome_rows AS (
     LEFT JOIN webhook_call_count c ON c.webhook_id = h.id AND c.hour >= cur.hour - interval '1 hour' AND c.kind <> 'NOTIFICATION'
    WHERE $25::int > 0 AND (h.failures > 0 OR h.old_state <> 'HEALTHY')
    GROUP BY h.id, h.calls, h.failures
-), health_checked AS (
+), health_checked AS MATERIALIZED (
   SELECT h.*, r.calls AS rate_calls, r.failures AS rate_failures,
          coalesce(r.calls >= $26::int AND r.failures * 100 >= $25::int * r.calls, false) AS rate_hit,
          coalesce(h.failures > 0 AND h.since <= now() - $24::double precision * interval '1 millisecond', false) AS warn_due
     FROM health_current h LEFT JOIN health_rates r ON r.id = h.id
-), health_decided AS (
+), health_decided AS MATERIALIZED (
   SELECT c.*, CASE
            WHEN c.old_state = 'DISABLED' THEN 'DISABLED'
            WHEN c.old_state = 'HEALTHY' THEN CASE WHEN c.consecutive >= $23::int OR (c.failures > 0 AND c.rate_hit) THEN 'FAILING' ELSE 'HEALTHY' END
