@@ -6,6 +6,7 @@ import { canUseThread, startDeliveryThread } from './delivery/delivery.thread';
 import { createWebhookSender, DeliveryWorker, startDeliveryWorker } from './delivery/delivery.worker';
 import { EmbeddedPostgres, startEmbeddedPostgres, } from './db/embedded-postgres';
 import { OutcomeWriter } from './delivery/outcome-writer';
+import { settleHealthOf } from './health/health.rules';
 import { UnrecordedAttempts } from './delivery/unrecorded';
 import { ADVISORY_LOCKS } from './db/names';
 import { buildAppSchema } from './graphql/schema';
@@ -93,9 +94,10 @@ export async function startApp(config: Config, log: Logger = silentLogger): Prom
   // One guarded, keep-alive sender for the sends people trigger (replay, test); the worker has its own.
   const sender = createWebhookSender(config.webhook);
   // Outcomes of attempts made while the database was away, this process's sends and worker alike.
-  const unrecorded = new UnrecordedAttempts(dataSource, log);
+  const health = settleHealthOf(config.webhook);
+  const unrecorded = new UnrecordedAttempts(dataSource, log, undefined, health);
   // One writer per process: test sends, replays and the worker's outcomes share its batches.
-  const writer = new OutcomeWriter(dataSource, { unrecorded });
+  const writer = new OutcomeWriter(dataSource, { unrecorded, health });
   const services = createServices(dataSource, { sender, webhookConfig: config.webhook, writer });
   const { createdToken } = await services.identity.bootstrap(config.bootstrapAdminToken);
   if (createdToken) {

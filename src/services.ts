@@ -1,4 +1,6 @@
-import { DataSource, In } from 'typeorm';
+import { DataSource, In, Not } from 'typeorm';
+import { NOTIFICATION_KIND } from './health/health.constants';
+import type { WebhookCallKind } from './delivery/delivery.entity';
 import { WebhookCallPubSub } from './webhook-calls/webhook-call.pubsub';
 import { WebhookCallService } from './webhook-calls/webhook-call.service';
 import { AccessService } from './auth/access.service';
@@ -13,6 +15,9 @@ import { EventFeed } from './events/event-feed';
 import { WebhookEventService } from './events/webhook-event.service';
 import { WebhookStatsService } from './stats/webhook-stats.service';
 import { WebhookService } from './webhooks/webhook.service';
+import { HealthFeed } from './health/health-feed';
+import { WebhookHealthService } from './health/health.service';
+import { NotificationEndpointService } from './health/notification-endpoint.service';
 import { WebhookSendService } from './delivery/send.service';
 import { WebhookBodyService } from './delivery/body-preview.service';
 import type { HttpSender } from './delivery/http-sender';
@@ -26,7 +31,8 @@ export function createServices(dataSource: DataSource, delivery: { sender: HttpS
   // The live call log's own LISTEN connection goes to the DataSource's database; app.ts starts it.
   const webhookCallPubSub = new WebhookCallPubSub({
     connection: { connectionString: (dataSource.options as { url?: string }).url },
-    load: (ids) => dataSource.getRepository(WebhookCall).findBy({ id: In(ids) }),
+    // Calls to notification endpoints are not CMS events: not in this log, nor live.
+    load: (ids) => dataSource.getRepository(WebhookCall).findBy({ id: In(ids), kind: Not(NOTIFICATION_KIND as WebhookCallKind) }),
   });
   const identity = new IdentityService(dataSource);
   // Access changes and the event stream's wake-ups (the outbox's NOTIFY) arrive on the same
@@ -34,6 +40,9 @@ export function createServices(dataSource: DataSource, delivery: { sender: HttpS
   const accessWatch = new AccessWatch(identity);
   webhookCallPubSub.listen(CHANNELS.access, accessWatch);
   webhookCallPubSub.listen(CHANNELS.domainEvents, { notified: async () => eventFeed.wake(), restored: async () => eventFeed.wake() });
+  // Health changes are announced by the database (the worker that made them may be elsewhere).
+  const healthFeed = new HealthFeed(dataSource);
+  webhookCallPubSub.listen(CHANNELS.webhookHealth, healthFeed);
   const webhooks = new WebhookService(dataSource, access);
   const webhookCalls = new WebhookCallService(dataSource, access, webhookCallPubSub, accessWatch);
   return {
@@ -47,6 +56,9 @@ export function createServices(dataSource: DataSource, delivery: { sender: HttpS
     webhooks,
     webhookCallPubSub,
     webhookCalls,
+    healthFeed,
+    health: new WebhookHealthService(access, healthFeed, accessWatch),
+    notificationEndpoints: new NotificationEndpointService(dataSource, access),
     stats: new WebhookStatsService(dataSource, access),
     eventFeed,
     webhookEvents: new WebhookEventService(dataSource, access, eventFeed, accessWatch, delivery.webhookConfig.maxCausalDepth),

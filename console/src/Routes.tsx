@@ -10,6 +10,7 @@ import { Shell } from './Shell';
 import { WebhookCreatePage } from './webhooks/WebhookCreatePage';
 import { WebhookPage } from './webhooks/WebhookPage';
 import { WebhooksPage } from './webhooks/WebhooksPage';
+import { NotificationsPage } from './notifications/NotificationsPage';
 
 // Details are opened from the log; their code loads when first needed.
 const CallDetailsPage = lazy(() => import('./activity/CallDetailsPage'));
@@ -19,6 +20,7 @@ const PROJECT_ROUTES: Array<{ pattern: string; render: (params: Record<string, s
   { pattern: '/projects/:projectId/webhooks/new', render: () => <WebhookCreatePage /> },
   { pattern: '/projects/:projectId/webhooks/:webhookId', render: (p) => <WebhookPage key={p.webhookId} webhookId={p.webhookId} /> },
   { pattern: '/projects/:projectId/activity', render: () => <ActivityPage /> },
+  { pattern: '/projects/:projectId/notifications', render: () => <NotificationsPage /> },
   { pattern: '/projects/:projectId/activity/:callId', render: (p) => <CallDetailsPage key={p.callId} callId={p.callId} /> },
 ];
 

@@ -10,6 +10,7 @@ export function Shell({ project, onSignOut, children }: { project?: Project; onS
     ? [
         { to: projectPath(project.id, '/webhooks'), label: 'Webhooks' },
         { to: projectPath(project.id, '/activity'), label: 'Activity log' },
+        { to: projectPath(project.id, '/notifications'), label: 'Notifications' },
       ]
     : [];
   return (

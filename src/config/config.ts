@@ -64,7 +64,21 @@ export interface Config {
     logRetentionMs: number | null;
     /** An event more deliveries deep than this in a chain of webhook-caused changes goes to no webhook. */
     maxCausalDepth: number;
+    /** When a webhook counts as failing and when its disable warning goes out (src/health). */
+    health: HealthRules;
   };
+}
+
+/** The thresholds of a webhook's health state (README "Failure notifications"). */
+export interface HealthRules {
+  /** FAILING after this many consecutive failed calls. */
+  failingAfter: number;
+  /** FAILING when at least this percentage of the last hour's calls failed; 0 = rule off. */
+  failingRatePercent: number;
+  /** ...and the last hour holds at least this many calls. */
+  failingRateMinCalls: number;
+  /** DISABLE_WARNING this long before auto-disable may strike. */
+  disableWarningBeforeMs: number;
 }
 
 export class ConfigError extends Error {
@@ -131,8 +145,10 @@ function autoDisable(env: NodeJS.ProcessEnv): number | null {
   if (raw === '') return 5 * 24 * 3_600_000;
   if (raw === 'never') return null;
   const ms = parseDuration(raw);
-  if (ms === undefined || ms < 60_000) {
-    throw new ConfigError('WEBHOOK_AUTO_DISABLE_AFTER', 'a duration of at least 1m such as 120h, or "never"', raw);
+  // As short as a second is allowed: it only decides when an endpoint that fails every call is
+  // paused, which an operator undoes by enabling it again; tests drive the whole cycle with it.
+  if (ms === undefined || ms < 1_000) {
+    throw new ConfigError('WEBHOOK_AUTO_DISABLE_AFTER', 'a duration of at least 1s such as 120h, or "never"', raw);
   }
   return ms;
 }
@@ -153,6 +169,18 @@ function logRetention(env: NodeJS.ProcessEnv, autoDisableAfterMs: number | null)
     throw new ConfigError('WEBHOOK_LOG_RETENTION', `at least WEBHOOK_AUTO_DISABLE_AFTER (${env.WEBHOOK_AUTO_DISABLE_AFTER?.trim()})`, raw);
   }
   return ms;
+}
+
+function health(env: NodeJS.ProcessEnv): HealthRules {
+  const raw = (env.WEBHOOK_DISABLE_WARNING_BEFORE ?? '').trim();
+  const warning = raw === '' ? DAY_MS : parseDuration(raw);
+  if (warning === undefined) throw new ConfigError('WEBHOOK_DISABLE_WARNING_BEFORE', 'a duration such as 24h', raw);
+  return {
+    failingAfter: integer(env, 'WEBHOOK_FAILING_AFTER', 5, 1, 1_000_000),
+    failingRatePercent: integer(env, 'WEBHOOK_FAILING_RATE', 50, 0, 100),
+    failingRateMinCalls: integer(env, 'WEBHOOK_FAILING_RATE_MIN_CALLS', 20, 1, 1_000_000),
+    disableWarningBeforeMs: warning,
+  };
 }
 
 function onOff(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean {
@@ -265,6 +293,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, isValidCidr: (cidr: string) =
       autoDisableAfterMs,
       logRetentionMs: logRetention(env, autoDisableAfterMs),
       maxCausalDepth: integer(env, 'WEBHOOK_MAX_CAUSAL_DEPTH', 3, 0, 100),
+      health: health(env),
     },
   };
 }

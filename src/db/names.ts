@@ -12,6 +12,8 @@ export const CHANNELS = {
   deliveries: 'cms_delivery',
   /** Log rows were written: `project:webhook:id` entries separated by commas. */
   webhookCalls: 'cms_webhook_call',
+  /** A webhook's health state changed: `project:webhook:healthEventId` (see src/health/health-feed.ts). */
+  webhookHealth: 'cms_webhook_health',
   /** A token, user or membership changed (see src/auth/access-watch.ts). */
   access: 'cms_access',
 } as const;

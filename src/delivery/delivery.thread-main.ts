@@ -3,6 +3,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { createDataSource } from '../db/data-source';
 import type { FromThread, ThreadData, ToThread } from './delivery.thread';
 import { startDeliveryWorker } from './delivery.worker';
+import { settleHealthOf } from '../health/health.rules';
 import { OutcomeWriter } from './outcome-writer';
 import { UnrecordedAttempts } from './unrecorded';
 import { enableMetrics, snapshot, watchPool } from '../observability/metrics';
@@ -27,8 +28,9 @@ async function main(): Promise<void> {
     enableMetrics({ defaults: false });
     watchPool('delivery_thread', () => poolStats(dataSource));
   }
-  const unrecorded = new UnrecordedAttempts(dataSource, log);
-  const writer = new OutcomeWriter(dataSource, { unrecorded });
+  const health = settleHealthOf(data.config);
+  const unrecorded = new UnrecordedAttempts(dataSource, log, undefined, health);
+  const writer = new OutcomeWriter(dataSource, { unrecorded, health });
   const worker = startDeliveryWorker({ dataSource, databaseUrl: data.databaseUrl, config: data.config, log, workerId: data.workerId, unrecorded, writer });
   port.on('message', (message: ToThread) => {
     switch (message.type) {

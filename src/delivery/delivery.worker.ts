@@ -8,6 +8,7 @@ import { DeliveryStatus } from './delivery.entity';
 import type { ClaimedDelivery } from './delivery-row';
 import { fanOut } from './fanout.service';
 import { createHttpSender, type HttpSender } from './http-sender';
+import { settleHealthOf } from '../health/health.rules';
 import { OutcomeWriter } from './outcome-writer';
 import { deliveryGivenUp, type MetricsSnapshot } from '../observability/metrics';
 import { claimDue, msUntilNextDue, releaseLeases, type Settled } from './queue';
@@ -95,9 +96,10 @@ export function startDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWor
   const { dataSource, config, log } = options;
   const workerId = options.workerId ?? `${os.hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
   const sender = options.sender ?? createWebhookSender(config);
-  const unrecorded = options.unrecorded ?? new UnrecordedAttempts(dataSource, log);
+  const health = settleHealthOf(config);
+  const unrecorded = options.unrecorded ?? new UnrecordedAttempts(dataSource, log, undefined, health);
   const fanOutOptions = { maxCausalDepth: config.maxCausalDepth, log };
-  const writer = options.writer ?? new OutcomeWriter(dataSource, { unrecorded });
+  const writer = options.writer ?? new OutcomeWriter(dataSource, { unrecorded, health });
   const policy = { retryScheduleMs: config.retryScheduleMs };
   // A claimed delivery may wait for one attempt in `ready`, then make its own: the lease
   // covers both, plus room for the write.

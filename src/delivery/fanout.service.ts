@@ -155,7 +155,8 @@ const DEFAULT_FANOUT_OPTIONS: FanOutOptions = { maxCausalDepth: DEFAULT_MAX_CAUS
  * A worker that dies between the two leaves leased events behind; once the lease runs out,
  * another worker fans them out, and the unique (event_id, webhook_id) index plus ON CONFLICT
  * DO NOTHING makes any repeat a no-op. Whether a webhook is enabled is decided here, at
- * fan-out: a webhook disabled by then never gets the event.
+ * fan-out: a webhook disabled by then never gets the event. Notification endpoints (purpose
+ * NOTIFICATIONS) never get CMS events: they receive health changes only.
  */
 export async function dispatchPendingEvents(dataSource: DataSource, batchSize = 500, leaseMs = 30_000, options = DEFAULT_FANOUT_OPTIONS): Promise<number> {
   return (await fanOut(dataSource, batchSize, leaseMs, undefined, options)).events;
@@ -189,7 +190,7 @@ export async function fanOut(
                 'document_statuses', w.document_statuses, 'changed_fields', w.changed_fields, 'actor_filter', w.actor_filter,
                 'body_template', w.body_template, 'body_format', w.body_format, 'body_content_type', w.body_content_type)) AS webhooks
          FROM webhook w
-        WHERE w.enabled AND w.project_id IN (SELECT project_id FROM leased)
+        WHERE w.enabled AND w.purpose = 'EVENTS' AND w.project_id IN (SELECT project_id FROM leased)
         GROUP BY w.project_id
      )
      -- A change made while handling a delivery: the webhook that said it was its delivery

@@ -1,5 +1,6 @@
 import type { DataSource } from 'typeorm';
 import { isDatabaseUnavailable } from '../db/errors';
+import type { SettleHealth } from '../health/health.rules';
 import { type SettleEntry, type Settled, settleOutcomes } from './queue';
 import type { UnrecordedAttempts } from './unrecorded';
 
@@ -22,6 +23,8 @@ export interface OutcomeWriterOptions {
   /** Request and response bodies per statement at most (a response body may be 64 KiB). */
   maxBytes?: number;
   unrecorded?: UnrecordedAttempts;
+  /** The health thresholds the statement applies; the configuration's defaults when absent. */
+  health?: SettleHealth;
 }
 
 interface Waiting {
@@ -93,7 +96,7 @@ export class OutcomeWriter {
 
   private async writeBatch(batch: Waiting[]): Promise<void> {
     try {
-      const results = await settleOutcomes(this.dataSource, batch.map((w) => w.entry));
+      const results = await settleOutcomes(this.dataSource, batch.map((w) => w.entry), this.options.health);
       this.batchCount++;
       this.rowCount += batch.length;
       batch.forEach((w, i) => w.resolve(results[i]));

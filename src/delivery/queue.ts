@@ -1,5 +1,7 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import { CHANNELS } from '../db/names';
+import { DEFAULT_SETTLE_HEALTH, type SettleHealth, warnAfterMs } from '../health/health.rules';
+import { HEALTH } from '../health/settle-health.sql';
 import { DeliveryStatus, WebhookCallKind } from './delivery.entity';
 import { type ClaimedDelivery, type ClaimedRow, toClaimedDelivery } from './delivery-row';
 
@@ -281,10 +283,11 @@ const SETTLE = `
 WITH input AS (
   SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::uuid[], $6::text[], $7::text[], $8::int[], $9::boolean[],
                        $10::text[], $11::int[], $12::text[], $13::text[], $14::text[], $15::text[], $16::int[], $17::text[], $18::text[],
-                       $19::timestamptz[], $20::text[], $21::text[], $22::double precision[])
+                       $19::timestamptz[], $20::text[], $21::text[], $22::double precision[]) WITH ORDINALITY
     AS i(call_id, delivery_id, webhook_id, project_id, event_id, trigger, kind, attempt, success,
          error, duration_ms, request_method, request_url, request_headers, request_body, response_status_code, response_headers, response_body,
-         created_at, status, worker_id, retry_ms)
+         created_at, status, worker_id, retry_ms, n)
+), ${HEALTH /* each webhook's health: src/health/settle-health.sql.ts */}
 ), settled AS (
   UPDATE webhook_delivery d
      SET attempts = d.attempts + 1,
@@ -318,7 +321,7 @@ SELECT inserted.id, inserted.created_at, inserted.next_retry_at,
  * an attempt is free as soon as its HTTP exchange ends, and its outcome joins the next batch
  * (see outcome-writer.ts). Results come back in the order of `entries`.
  */
-export async function settleOutcomes(dataSource: DataSource, entries: readonly SettleEntry[]): Promise<Settled[]> {
+export async function settleOutcomes(dataSource: DataSource, entries: readonly SettleEntry[], health: SettleHealth = DEFAULT_SETTLE_HEALTH): Promise<Settled[]> {
   if (entries.length === 0) return [];
   const column = <T>(pick: (e: SettleEntry) => T): T[] => entries.map(pick);
   const json = (value: unknown): string | null => (value === null || value === undefined ? null : JSON.stringify(value));
@@ -345,6 +348,11 @@ export async function settleOutcomes(dataSource: DataSource, entries: readonly S
     column((e) => e.delivery?.status ?? null),
     column((e) => e.delivery?.workerId ?? null),
     column((e) => e.delivery?.retryInMs ?? null),
+    health.failingAfter,
+    warnAfterMs(health),
+    health.failingRatePercent,
+    health.failingRateMinCalls,
+    health.autoDisableAfterMs,
   ]);
   const byId = new Map(rows.map((r) => [r.id, r]));
   return entries.map((e) => {

@@ -1,5 +1,6 @@
 import type { DataSource } from 'typeorm';
 import { isDatabaseUnavailable } from '../db/errors';
+import type { SettleHealth } from '../health/health.rules';
 import { type SettleEntry, settleOutcomes } from './queue';
 import type { Logger } from '../observability/logger';
 
@@ -32,6 +33,7 @@ export class UnrecordedAttempts {
     private readonly dataSource: DataSource,
     private readonly log: Logger,
     private readonly limits = { attempts: MAX_KEPT_ATTEMPTS, bytes: MAX_KEPT_BYTES },
+    private readonly health?: SettleHealth,
   ) {}
 
   get size(): number {
@@ -87,7 +89,7 @@ export class UnrecordedAttempts {
     while (this.kept.length > 0) {
       const next = this.kept[0];
       try {
-        await settleOutcomes(this.dataSource, [next]);
+        await settleOutcomes(this.dataSource, [next], this.health);
         written++;
       } catch (error) {
         if (isDatabaseUnavailable(error)) {

@@ -9,12 +9,13 @@ import { WebhookEventResolver } from '../events/webhook-event.resolver';
 import { WebhookHealthResolver, WebhookStatsResolver } from '../stats/webhook-stats.resolver';
 import { WebhookResolver } from '../webhooks/webhook.resolver';
 import { WebhookSendResolver } from '../webhooks/webhook-send.resolver';
+import { NotificationEndpointResolver } from '../health/health.resolver';
 import './enums';
 import { guardArgumentText } from './input-guard';
 import { DateTimeScalar } from './scalars';
 
 export const RESOLVERS = [IdentityResolver, ProjectResolver, BlueprintResolver, DocumentResolver, WebhookResolver, WebhookCallResolver, WebhookCallConnectionResolver, WebhookSendResolver, WebhookEventResolver,
-  ProjectRoleResolver, WebhookStatsResolver, WebhookHealthResolver] as const;
+  ProjectRoleResolver, WebhookStatsResolver, WebhookHealthResolver, NotificationEndpointResolver] as const;
 
 /**
  * type-graphql refuses to build a schema with subscriptions but no pubSub. The app passes the

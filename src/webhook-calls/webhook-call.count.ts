@@ -1,4 +1,5 @@
 import type { DataSource } from 'typeorm';
+import { NOTIFICATION_KIND } from '../health/health.constants';
 import type { WebhookCallFilterData } from './webhook-call.service';
 
 /**
@@ -21,7 +22,8 @@ export async function countCalls(dataSource: DataSource, projectId: string, filt
   const params: unknown[] = [projectId];
   const param = (value: unknown) => `$${params.push(value)}`;
   // Columns both tables have, under the same names.
-  const shared = ['project_id = $1'];
+  // Calls to notification endpoints are not part of this log (notificationCalls lists them).
+  const shared = ['project_id = $1', `kind <> '${NOTIFICATION_KIND}'`];
   if (filter.webhookId) shared.push(`webhook_id = ${param(filter.webhookId)}`);
   if (filter.success != null) shared.push(`success = ${param(filter.success)}`);
   if (filter.trigger) shared.push(`trigger = ${param(filter.trigger)}`);

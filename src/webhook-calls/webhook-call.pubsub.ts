@@ -60,14 +60,15 @@ export function parseNotification(payload: string | undefined): Announced[] {
 }
 
 /**
- * One subscriber's stream. Not an async generator on purpose: a generator suspended in
+ * One subscriber's stream (of calls, or of anything else announced per project, such as health
+ * changes). Not an async generator on purpose: a generator suspended in
  * `await` ignores `return()` until its next value arrives, so a client that disconnects from
  * a quiet project would stay registered forever. Here `return()` unregisters at once and
  * ends a pending `next()`.
  */
-export class CallStream implements AsyncIterableIterator<WebhookCall> {
-  private readonly buffer: WebhookCall[] = [];
-  private waiting: { resolve: (result: IteratorResult<WebhookCall>) => void; reject: (error: unknown) => void } | undefined;
+export class CallStream<T = WebhookCall> implements AsyncIterableIterator<T> {
+  private readonly buffer: T[] = [];
+  private waiting: { resolve: (result: IteratorResult<T>) => void; reject: (error: unknown) => void } | undefined;
   private closed = false;
   /** Set by fail() when no next() was waiting: the next one rejects with it, once. */
   private failure: { error: unknown } | undefined;
@@ -76,14 +77,14 @@ export class CallStream implements AsyncIterableIterator<WebhookCall> {
   constructor(
     readonly projectId: string,
     readonly webhookId: string | null,
-    private readonly onClose: (stream: CallStream) => void,
+    private readonly onClose: (stream: CallStream<T>) => void,
   ) {}
 
   wants(webhookId: string): boolean {
     return this.webhookId === null || this.webhookId === webhookId;
   }
 
-  push(call: WebhookCall): void {
+  push(call: T): void {
     if (this.closed) return;
     if (this.waiting) {
       const { resolve } = this.waiting;
@@ -95,7 +96,7 @@ export class CallStream implements AsyncIterableIterator<WebhookCall> {
     if (this.buffer.length > MAX_BUFFERED_CALLS) this.buffer.shift();
   }
 
-  next(): Promise<IteratorResult<WebhookCall>> {
+  next(): Promise<IteratorResult<T>> {
     if (this.failure) {
       const { error } = this.failure;
       this.failure = undefined;
@@ -126,7 +127,7 @@ export class CallStream implements AsyncIterableIterator<WebhookCall> {
     else this.ended.push(callback);
   }
 
-  return(): Promise<IteratorResult<WebhookCall>> {
+  return(): Promise<IteratorResult<T>> {
     const waiting = this.waiting;
     this.waiting = undefined;
     this.close();
@@ -134,7 +135,7 @@ export class CallStream implements AsyncIterableIterator<WebhookCall> {
     return Promise.resolve({ value: undefined, done: true });
   }
 
-  throw(error?: unknown): Promise<IteratorResult<WebhookCall>> {
+  throw(error?: unknown): Promise<IteratorResult<T>> {
     void this.return();
     return Promise.reject(error);
   }

@@ -10,6 +10,7 @@ import { WebhookCall } from './webhook-call.entity';
 import { WebhookTrigger } from '../webhooks/triggers';
 import { WebhookCallPubSub } from './webhook-call.pubsub';
 import { countCalls } from './webhook-call.count';
+import { NOTIFICATION_KIND } from '../health/health.constants';
 
 export interface WebhookCallFilterData {
   webhookId?: string | null;
@@ -39,7 +40,8 @@ export class WebhookCallService {
 
   async get(actor: Actor | null, id: string): Promise<WebhookCall> {
     const call = await this.dataSource.getRepository(WebhookCall).findOneBy({ id: requireUuid('id', id) });
-    if (!call) throw notFound('Webhook call');
+    // Calls to notification endpoints have their own log (notificationCalls).
+    if (!call || (call.kind as string) === NOTIFICATION_KIND) throw notFound('Webhook call');
     await this.access.requireRole(actor, call.projectId, ProjectRole.ADMIN, ACTION, 'Webhook call');
     return call;
   }
@@ -100,7 +102,11 @@ export class WebhookCallService {
   }
 
   private filtered(projectId: string, filter: WebhookCallFilterData): SelectQueryBuilder<WebhookCall> {
-    const query = this.dataSource.getRepository(WebhookCall).createQueryBuilder('c').where('c.project_id = :projectId', { projectId });
+    const query = this.dataSource
+      .getRepository(WebhookCall)
+      .createQueryBuilder('c')
+      .where('c.project_id = :projectId', { projectId })
+      .andWhere('c.kind <> :notification', { notification: NOTIFICATION_KIND });
     if (filter.webhookId) query.andWhere('c.webhook_id = :webhookId', { webhookId: filter.webhookId });
     if (filter.eventId) query.andWhere('c.event_id = :eventId', { eventId: filter.eventId });
     if (filter.success != null) query.andWhere('c.success = :success', { success: filter.success });

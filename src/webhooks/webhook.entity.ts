@@ -1,6 +1,7 @@
 import { Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
 import { Project } from '../cms/project.entity';
 import { BodyFormat } from '../delivery/body-template';
+import { WebhookHealthState, WebhookPurpose } from '../health/health.constants';
 import { HttpMethod, WebhookTrigger } from './triggers';
 
 /** Include (only these) or exclude (all but these) changes made by the listed users or API tokens. */
@@ -99,6 +100,38 @@ export class Webhook {
 
   @Column({ name: 'previous_secret_expires_at', type: 'timestamptz', nullable: true })
   previousSecretExpiresAt: Date | null;
+
+  /** EVENTS, or NOTIFICATIONS for a notification endpoint (src/health/notification-endpoint.service.ts). */
+  @Column({ type: 'text', default: WebhookPurpose.EVENTS })
+  purpose: WebhookPurpose;
+
+  /** A notification endpoint's health event types (webhook.failing, …); null on EVENTS webhooks. */
+  @Column({ name: 'notification_types', type: 'text', array: true, nullable: true })
+  notificationTypes: string[] | null;
+
+  // Health: kept by the statement that logs attempts (src/delivery/queue.ts) and by auto-disable.
+  @Column({ name: 'health_state', type: 'text', default: WebhookHealthState.HEALTHY })
+  healthState: WebhookHealthState;
+
+  @Column({ name: 'health_reason', type: 'text', nullable: true })
+  healthReason: string | null;
+
+  @Column({ name: 'health_changed_at', type: 'timestamptz', nullable: true })
+  healthChangedAt: Date | null;
+
+  /** The failure rate (0 to 1) that made it FAILING, when that rule did. */
+  @Column({ name: 'health_failure_rate', type: 'real', nullable: true })
+  healthFailureRate: number | null;
+
+  @Column({ name: 'health_will_disable_at', type: 'timestamptz', nullable: true })
+  healthWillDisableAt: Date | null;
+
+  @Column({ name: 'consecutive_failures', type: 'int', default: 0 })
+  consecutiveFailures: number;
+
+  /** When the current run of failed calls began; null after a success. */
+  @Column({ name: 'failing_since', type: 'timestamptz', nullable: true })
+  failingSince: Date | null;
 
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;

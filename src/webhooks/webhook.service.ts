@@ -8,6 +8,7 @@ import { type BodySpec, buildBody, SAMPLE_CONTEXT } from '../delivery/body';
 import { BodyFormat, validateContentType, validateTemplate } from '../delivery/body-template';
 import { sampleEvent } from '../delivery/payload';
 import { generateSigningSecret } from '../delivery/signing';
+import { WebhookHealthState, WebhookPurpose } from '../health/health.constants';
 import { HttpMethod, WebhookTrigger } from './triggers';
 import { StoredActorFilter, Webhook } from './webhook.entity';
 import { webhookDisabled } from '../observability/metrics';
@@ -75,7 +76,8 @@ export class WebhookService {
   async get(actor: Actor | null, id: string, manager: EntityManager = this.dataSource.manager, forUpdate = false): Promise<Webhook> {
     // Writers lock the row before reading it, so concurrent updates and rotations apply one
     // after the other instead of saving stale copies over each other.
-    const webhook = await manager.findOne(Webhook, { where: { id }, ...(forUpdate ? { lock: { mode: 'pessimistic_write' as const } } : {}) });
+    // A notification endpoint is a webhook row too, managed through its own operations.
+    const webhook = await manager.findOne(Webhook, { where: { id, purpose: WebhookPurpose.EVENTS }, ...(forUpdate ? { lock: { mode: 'pessimistic_write' as const } } : {}) });
     if (!webhook) throw notFound('Webhook');
     await this.access.requireRole(actor, webhook.projectId, ProjectRole.ADMIN, 'manage webhooks', 'Webhook', manager);
     return webhook;
@@ -83,7 +85,7 @@ export class WebhookService {
 
   async list(actor: Actor, projectId: string): Promise<Webhook[]> {
     await this.access.requireRole(actor, projectId, ProjectRole.ADMIN, 'manage webhooks');
-    return this.dataSource.getRepository(Webhook).find({ where: { projectId }, order: { createdAt: 'ASC' } });
+    return this.dataSource.getRepository(Webhook).find({ where: { projectId, purpose: WebhookPurpose.EVENTS }, order: { createdAt: 'ASC' } });
   }
 
   async create(actor: Actor, projectId: string, input: WebhookInputData & { name: string; url: string; triggers: WebhookTrigger[] }): Promise<Webhook> {
@@ -162,6 +164,13 @@ export class WebhookService {
         webhook.enabled = input.enabled;
         // Re-enabling clears the reason the system (or a person) gave for disabling it.
         if (input.enabled) webhook.disabledReason = null;
+        // Its calls have not succeeded since it was disabled: it is FAILING until one does, and
+        // that success announces the recovery.
+        if (input.enabled && webhook.healthState === WebhookHealthState.DISABLED) {
+          webhook.healthState = WebhookHealthState.FAILING;
+          webhook.healthReason = 'Enabled again after it was disabled automatically; healthy again after its next successful call';
+          webhook.healthChangedAt = new Date();
+        }
         else webhook.disabledReason ??= 'Disabled by a user';
       }
       if (input.sendTraceContext != null) webhook.sendTraceContext = input.sendTraceContext;

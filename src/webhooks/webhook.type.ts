@@ -18,6 +18,7 @@ export class WebhookActorFilterType {
   tokenIds: string[];
 }
 import type { Webhook } from './webhook.entity';
+import { toWebhookHealthType, WebhookHealthType } from '../health/health.type';
 
 @ObjectType('WebhookHeader')
 export class WebhookHeaderType {
@@ -98,6 +99,9 @@ export class WebhookType {
   @Field()
   updatedAt: Date;
 
+  @Field(() => WebhookHealthType, { description: 'HEALTHY, FAILING, DISABLE_WARNING or DISABLED, and why (README "Failure notifications")' })
+  health: WebhookHealthType;
+
   @Field(() => Int)
   successfulCallsLast30Days: number;
 
@@ -133,6 +137,7 @@ export function toWebhookType(webhook: Webhook): Omit<WebhookType, 'successfulCa
     signingSecret: webhook.signingSecret,
     createdAt: webhook.createdAt,
     updatedAt: webhook.updatedAt,
+    health: toWebhookHealthType(webhook),
   };
 }
 

@@ -74,12 +74,19 @@ describe('loadConfig with values', () => {
     expect(load({}).webhook.autoDisableAfterMs).toBe(5 * 24 * 3_600_000);
     expect(load({ WEBHOOK_AUTO_DISABLE_AFTER: '48h' }).webhook.autoDisableAfterMs).toBe(48 * 3_600_000);
     expect(load({ WEBHOOK_AUTO_DISABLE_AFTER: 'never' }).webhook.autoDisableAfterMs).toBeNull();
+    expect(load({ WEBHOOK_AUTO_DISABLE_AFTER: '2s' }).webhook.autoDisableAfterMs).toBe(2000);
   });
 
   test('WEBHOOK_LOG_RETENTION: 90 days by default, a duration of at least 14 days, or never', () => {
     expect(load({}).webhook.logRetentionMs).toBe(90 * 24 * 3_600_000);
     expect(load({ WEBHOOK_LOG_RETENTION: '336h' }).webhook.logRetentionMs).toBe(14 * 24 * 3_600_000);
     expect(load({ WEBHOOK_LOG_RETENTION: 'never' }).webhook.logRetentionMs).toBeNull();
+  });
+
+  test('health thresholds: 5 consecutive failures, 50% of at least 20 calls, a warning 24 hours ahead', () => {
+    expect(load({}).webhook.health).toEqual({ failingAfter: 5, failingRatePercent: 50, failingRateMinCalls: 20, disableWarningBeforeMs: 24 * 3_600_000 });
+    const set = load({ WEBHOOK_FAILING_AFTER: '3', WEBHOOK_FAILING_RATE: '0', WEBHOOK_FAILING_RATE_MIN_CALLS: '7', WEBHOOK_DISABLE_WARNING_BEFORE: '90m' });
+    expect(set.webhook.health).toEqual({ failingAfter: 3, failingRatePercent: 0, failingRateMinCalls: 7, disableWarningBeforeMs: 90 * 60_000 });
   });
 
   test('WEBHOOK_LOG_RETENTION shorter than WEBHOOK_AUTO_DISABLE_AFTER is refused, naming both', () => {
@@ -159,10 +166,14 @@ describe('a bad value stops the start with a ConfigError naming the variable', (
     ['BOOTSTRAP_ADMIN_TOKEN', 'has a space in the middle'],
     ['WEBHOOK_LEASE_MARGIN_MS', '5'],
     ['WEBHOOK_AUTO_DISABLE_AFTER', '5d'],
-    ['WEBHOOK_AUTO_DISABLE_AFTER', '10s'],
+    ['WEBHOOK_AUTO_DISABLE_AFTER', '500ms'],
     ['WEBHOOK_MAX_CAUSAL_DEPTH', '-1'],
     ['WEBHOOK_MAX_CAUSAL_DEPTH', '101'],
     ['WEBHOOK_MAX_CAUSAL_DEPTH', 'deep'],
+    ['WEBHOOK_FAILING_AFTER', '0'],
+    ['WEBHOOK_FAILING_RATE', '101'],
+    ['WEBHOOK_FAILING_RATE_MIN_CALLS', '0'],
+    ['WEBHOOK_DISABLE_WARNING_BEFORE', '1d'],
     ['WEBHOOK_LOG_RETENTION', '90d'],
     ['WEBHOOK_LOG_RETENTION', '24h'],
     ['WEBHOOK_LOG_RETENTION', 'forever'],

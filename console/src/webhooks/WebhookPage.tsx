@@ -4,7 +4,8 @@ import { ErrorNotice } from '../common/ErrorNotice';
 import { LocalDevPanel } from '../common/LocalDevPanel';
 import { RoleNotice } from '../common/RoleNotice';
 import { roleAtLeast } from '../common/roles';
-import { ConsoleUpdateWebhookDocument, ConsoleWebhookDocument, WebhookBodySettingsDocument } from '../generated/graphql';
+import { ConsoleUpdateWebhookDocument, ConsoleWebhookDocument, ConsoleWebhookHealthDocument, WebhookBodySettingsDocument } from '../generated/graphql';
+import { HealthBadge, useHealthUpdates } from './HealthBadge';
 import { projectPath, useProject } from '../projects/project';
 import { Link, useLocation } from '../router';
 import { SigningSecret } from './SigningSecret';
@@ -20,6 +21,8 @@ export function WebhookPage({ webhookId }: { webhookId: string }) {
   const { data, error } = useQuery(ConsoleWebhookDocument, { variables: { id: webhookId }, skip: !canManage });
   const [update] = useMutation(ConsoleUpdateWebhookDocument);
   const bodySettings = useQuery(WebhookBodySettingsDocument, { variables: { id: webhookId }, skip: !canManage });
+  const health = useQuery(ConsoleWebhookHealthDocument, { variables: { id: webhookId }, skip: !canManage });
+  useHealthUpdates(project.id, canManage);
   const crumbs = (
     <p className="crumbs">
       <Link to={projectPath(project.id, '/webhooks')}>Webhooks</Link> /
@@ -47,6 +50,7 @@ export function WebhookPage({ webhookId }: { webhookId: string }) {
             In order (FIFO)
           </span>
         )}
+        {webhook.enabled && health.data && <HealthBadge health={health.data.webhook.health} />}
       </div>
       {search.get('created') && (
         <p className="notice" role="status">

@@ -9,6 +9,7 @@ import { ConsoleWebhooksDocument, type WebhookRowFragment } from '../generated/g
 import { lastDays } from '../health/ranges';
 import { projectPath, useProject } from '../projects/project';
 import { Link, navigate } from '../router';
+import { HealthBadge, useHealthUpdates } from './HealthBadge';
 import { triggerLabel } from './triggers';
 
 // uPlot loads after the table is on screen: the sparklines are the only chart here.
@@ -23,7 +24,7 @@ function Status({ webhook }: { webhook: WebhookRowFragment }) {
   if (webhook.enabled)
     return (
       <span>
-        <span className="badge ok">Enabled</span> {fifo}
+        <span className="badge ok">Enabled</span> <HealthBadge health={webhook.health} /> {fifo}
       </span>
     );
   return (
@@ -65,6 +66,7 @@ export function WebhooksPage() {
   const canManage = roleAtLeast(project.myRole, 'ADMIN');
   const { data, error, loading } = useQuery(ConsoleWebhooksDocument, { variables: { projectId: project.id }, skip: !canManage });
   const [range] = useState(() => lastDays(30));
+  useHealthUpdates(project.id, canManage);
   const create = () => navigate(projectPath(project.id, '/webhooks/new'));
   const webhooks = data?.webhooks;
 
