@@ -1,4 +1,5 @@
 import { startTestApi, TestApi } from '../support/api';
+import { captureLog } from '../support/log';
 import { Receiver, startReceiver } from '../support/receiver';
 import { waitUntil } from '../support/wait';
 
@@ -11,9 +12,11 @@ let api: TestApi;
 let receiver: Receiver;
 let projectId: string;
 let blueprintId: string;
+const captured = captureLog();
+const disabledLines = (webhookId: string) => captured.records.filter((r) => r.msg?.startsWith('webhook disabled automatically') && r.webhookId === webhookId);
 
 beforeAll(async () => {
-  api = await startTestApi({ WEBHOOK_RETRY_SCHEDULE: '10ms', WEBHOOK_AUTO_DISABLE_AFTER: '120h' });
+  api = await startTestApi({ WEBHOOK_RETRY_SCHEDULE: '10ms', WEBHOOK_AUTO_DISABLE_AFTER: '120h' }, undefined, captured.log);
   receiver = await startReceiver(() => ({ status: 503, body: 'down' }));
   projectId = (await api.op(api.adminToken, 'CreateProject', { input: { name: 'p' } })).data.createProject.id;
   blueprintId = (await api.op(api.adminToken, 'CreateBlueprint', { projectId, input: { name: 'Post' } })).data.createBlueprint.id;
@@ -48,6 +51,10 @@ async function failOneDeliveryForGood(webhookId: string): Promise<void> {
 test('failing for longer than the window: disabled, with a reason naming the window and the first failure', async () => {
   const id = await webhookWithHistory([{ success: true, daysAgo: 9 }, { success: false, daysAgo: 6 }]);
   await failOneDeliveryForGood(id);
+  // The check runs once the failure is recorded, a moment after the delivery reads failed;
+  // its line, at error (an operator's alert can key on it), says it has run.
+  await waitUntil('the auto-disable line', () => disabledLines(id).length > 0);
+  expect(disabledLines(id)).toEqual([expect.objectContaining({ level: 'error', webhookId: id })]);
   const { data } = await api.op(api.adminToken, 'Webhook', { id });
   expect(data.webhook.enabled).toBe(false);
   expect(data.webhook.disabledReason).toMatch(/^Disabled automatically: every call failed for 120 hours \(since \d{4}-\d\d-\d\dT/);
@@ -64,5 +71,6 @@ test('a success inside the window, or failures younger than it, keep the webhook
   for (const id of [recentSuccess, youngFailures]) {
     const { data } = await api.op(api.adminToken, 'Webhook', { id });
     expect(data.webhook).toMatchObject({ enabled: true, disabledReason: null });
+    expect(disabledLines(id)).toEqual([]);
   }
 });
