@@ -46,7 +46,7 @@ function securityHeaders(req: Request, res: Response): void {
   res.setHeader('Referrer-Policy', 'no-referrer');
 }
 
-const API_PATHS = /^\/(graphql|healthz)(\/|$)/;
+const API_PATHS = /^\/(graphql|healthz|livez|readyz|metrics)(\/|$)/;
 
 export function mountConsole(app: Express, root = defaultRoot()): void {
   const index = path.join(root, 'index.html');

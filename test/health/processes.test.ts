@@ -80,7 +80,7 @@ test('two workers settling one webhook at once: exactly one failing and one reco
   await burst(projectId, blueprintId, 60);
   await waitUntil('all 60 deliveries to fail for good', async () => (await deliveries(webhookId, 'failed')) === 60, 90_000);
   // Both processes worked on the webhook (each logs the attempts it gave up).
-  for (const worker of workers) expect(worker.output()).toContain(`(webhook ${webhookId})`);
+  for (const worker of workers) expect(worker.output()).toContain(`"webhookId":"${webhookId}"`);
 
   failing = false;
   await burst(projectId, blueprintId, 40);
