@@ -26,8 +26,11 @@ export interface Variant {
 }
 
 export const VARIANTS: Variant[] = [
-  { label: 'metrics off', env: {} },
-  { label: 'metrics on, scraped', env: {}, metrics: true },
+  // The baseline: no metrics, and no line per successful attempt.
+  { label: 'metrics off, LOG_LEVEL=warn', env: { LOG_LEVEL: 'warn' } },
+  { label: 'metrics on, scraped, warn', env: { LOG_LEVEL: 'warn' }, metrics: true },
+  { label: 'metrics off, LOG_LEVEL=info', env: { LOG_LEVEL: 'info' } },
+  { label: 'metrics on, scraped, info', env: { LOG_LEVEL: 'info' }, metrics: true },
 ];
 
 /** A port free right now (the worker binds it a moment later; on a busy machine that may race, then the run says so). */
