@@ -98,7 +98,7 @@ export async function startApp(config: Config, log: Logger = silentLogger): Prom
   const unrecorded = new UnrecordedAttempts(dataSource, log, undefined, health);
   // One writer per process: test sends, replays and the worker's outcomes share its batches.
   const writer = new OutcomeWriter(dataSource, { unrecorded, health });
-  const services = createServices(dataSource, { sender, webhookConfig: config.webhook, writer });
+  const services = createServices(dataSource, { sender, webhookConfig: config.webhook, writer }, log);
   const { createdToken } = await services.identity.bootstrap(config.bootstrapAdminToken);
   if (createdToken) {
     // Printed once, on the first start of an empty database; only its hash is stored.

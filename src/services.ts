@@ -23,9 +23,10 @@ import { WebhookBodyService } from './delivery/body-preview.service';
 import type { HttpSender } from './delivery/http-sender';
 import type { OutcomeWriter } from './delivery/outcome-writer';
 import type { Config } from './config/config';
+import { type Logger, silentLogger } from './observability/logger';
 
 /** The composition root: every service built once per process from the DataSource. */
-export function createServices(dataSource: DataSource, delivery: { sender: HttpSender; webhookConfig: Config['webhook']; writer: OutcomeWriter }) {
+export function createServices(dataSource: DataSource, delivery: { sender: HttpSender; webhookConfig: Config['webhook']; writer: OutcomeWriter }, log: Logger = silentLogger) {
   const access = new AccessService(dataSource);
   const eventFeed = new EventFeed(dataSource);
   // The live call log's own LISTEN connection goes to the DataSource's database; app.ts starts it.
@@ -41,7 +42,7 @@ export function createServices(dataSource: DataSource, delivery: { sender: HttpS
   webhookCallPubSub.listen(CHANNELS.access, accessWatch);
   webhookCallPubSub.listen(CHANNELS.domainEvents, { notified: async () => eventFeed.wake(), restored: async () => eventFeed.wake() });
   // Health changes are announced by the database (the worker that made them may be elsewhere).
-  const healthFeed = new HealthFeed(dataSource);
+  const healthFeed = new HealthFeed(dataSource, log);
   webhookCallPubSub.listen(CHANNELS.webhookHealth, healthFeed);
   const webhooks = new WebhookService(dataSource, access);
   const webhookCalls = new WebhookCallService(dataSource, access, webhookCallPubSub, accessWatch);

@@ -1,3 +1,4 @@
+import { type Logger, silentLogger } from '../observability/logger';
 import type { DataSource } from 'typeorm';
 import { parseNotification, CallStream, type ChannelHandler } from '../webhook-calls/webhook-call.pubsub';
 import type { WebhookHealthEventType, WebhookHealthState } from './health.constants';
@@ -68,7 +69,7 @@ export class HealthFeed implements ChannelHandler {
 
   constructor(
     private readonly dataSource: DataSource,
-    private readonly log: (line: string) => void = () => undefined,
+    private readonly log: Logger = silentLogger,
   ) {}
 
   subscribe(projectId: string): CallStream<WebhookHealthChange> {
@@ -98,7 +99,7 @@ export class HealthFeed implements ChannelHandler {
     try {
       rows = await this.dataSource.query(`SELECT * FROM webhook_health_event WHERE id = ANY($1::uuid[]) ORDER BY created_at, id`, [ids]);
     } catch (error) {
-      this.log(`health feed: could not load ${ids.length} change(s): ${(error as Error).message}`);
+      this.log.warn({ err: error, changes: ids.length }, 'health feed: could not load the announced health changes');
       return;
     }
     for (const row of rows) for (const stream of this.byProject.get(row.project_id) ?? []) stream.push(toChange(row));
