@@ -46,6 +46,7 @@ export function createServices(dataSource: DataSource, delivery: { sender: HttpS
   webhookCallPubSub.listen(CHANNELS.webhookHealth, healthFeed);
   const webhooks = new WebhookService(dataSource, access);
   const webhookCalls = new WebhookCallService(dataSource, access, webhookCallPubSub, accessWatch);
+  const notificationEndpoints = new NotificationEndpointService(dataSource, access);
   return {
     dataSource,
     access,
@@ -59,12 +60,12 @@ export function createServices(dataSource: DataSource, delivery: { sender: HttpS
     webhookCalls,
     healthFeed,
     health: new WebhookHealthService(access, healthFeed, accessWatch),
-    notificationEndpoints: new NotificationEndpointService(dataSource, access),
+    notificationEndpoints,
     stats: new WebhookStatsService(dataSource, access),
     eventFeed,
     webhookEvents: new WebhookEventService(dataSource, access, eventFeed, accessWatch, delivery.webhookConfig.maxCausalDepth),
     bodies: new WebhookBodyService(dataSource, webhooks),
-    sends: new WebhookSendService(dataSource, webhooks, webhookCalls, delivery.sender, delivery.webhookConfig, delivery.writer),
+    sends: new WebhookSendService(dataSource, webhooks, webhookCalls, delivery.sender, delivery.webhookConfig, delivery.writer, notificationEndpoints),
   };
 }
 

@@ -17,6 +17,9 @@ import { Project } from '../cms/project.entity';
 import { requeueFailed } from './queue';
 import { retryWaitingNow } from './queue-fifo';
 import type { WebhookCall } from '../webhook-calls/webhook-call.entity';
+import { NOTIFICATION_KIND } from '../health/health.constants';
+import type { NotificationEndpointService } from '../health/notification-endpoint.service';
+import { TEST_NOTIFICATION_TYPE, testNotificationBody } from '../health/notification-sample';
 
 /** How far back `recoverWebhook` may reach, as Svix's recover does. */
 export const RECOVER_WINDOW_MS = 14 * 24 * 60 * 60 * 1000;
@@ -34,6 +37,7 @@ export class WebhookSendService {
     private readonly sender: HttpSender,
     private readonly config: Config['webhook'],
     private readonly writer: OutcomeWriter,
+    private readonly endpoints: NotificationEndpointService,
   ) {}
 
   /** A sample event of `trigger` (default: the webhook's first trigger), sent even if the webhook is disabled. */
@@ -46,6 +50,20 @@ export class WebhookSendService {
     const project = webhook.bodyTemplate === null ? null : await this.dataSource.getRepository(Project).findOneBy({ id: webhook.projectId });
     const built = buildBody(webhook, event, webhook.id, { context: SAMPLE_CONTEXT, projectName: project?.name ?? null, blueprint: null });
     return this.sendNow({ webhook, kind: WebhookCallKind.TEST, eventId, trigger: chosen, body: built.body, contentType: built.contentType, bodyError: built.error });
+  }
+
+  /**
+   * An example notification (README "Failure notifications") to a notification endpoint, sent
+   * even if the endpoint is disabled. Logged with the endpoint's other calls (kind
+   * NOTIFICATION, so `notificationCalls` lists it and `webhookCalls` does not); like all of an
+   * endpoint's calls, its outcome changes no health state.
+   */
+  async testNotification(actor: Actor, endpointId: string): Promise<WebhookCall> {
+    const endpoint = await this.endpoints.get(actor, endpointId);
+    const eventId = crypto.randomUUID();
+    const body = testNotificationBody(endpoint.projectId, eventId, new Date());
+    const trigger = TEST_NOTIFICATION_TYPE as string as WebhookTrigger;
+    return this.sendNow({ webhook: endpoint, kind: NOTIFICATION_KIND as WebhookCallKind, eventId, trigger, body });
   }
 
   /**

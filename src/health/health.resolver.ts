@@ -1,9 +1,11 @@
 import { Arg, Ctx, ID, Int, Mutation, Query, Resolver, Root, Subscription, SubscribeResolverData } from 'type-graphql';
+import { requireUuid } from '../common/app-error';
 import { GraphQLContext, requireActor } from '../graphql/context';
 import { withErrorCode } from '../webhook-calls/webhook-call.resolver';
 import type { WebhookHealthChange } from './health-feed';
 import {
   NotificationCallConnection,
+  NotificationCallType,
   NotificationEndpointType,
   toNotificationCallType,
   toNotificationEndpointType,
@@ -34,6 +36,20 @@ export class NotificationEndpointResolver {
   @Mutation(() => NotificationEndpointType)
   async updateNotificationEndpoint(@Arg('id', () => ID) id: string, @Arg('input', () => NotificationEndpointUpdateInput) input: NotificationEndpointUpdateInput, @Ctx() ctx: GraphQLContext) {
     return toNotificationEndpointType(await ctx.services.notificationEndpoints.update(requireActor(ctx), id, input));
+  }
+
+  @Mutation(() => NotificationEndpointType, {
+    description: 'A new signing secret; the previous one keeps signing too for 24 hours, so receivers can roll over',
+  })
+  async rotateNotificationEndpointSecret(@Arg('endpointId', () => ID) endpointId: string, @Ctx() ctx: GraphQLContext) {
+    return toNotificationEndpointType(await ctx.services.notificationEndpoints.rotateSecret(requireActor(ctx), requireUuid('endpointId', endpointId)));
+  }
+
+  @Mutation(() => NotificationCallType, {
+    description: 'Sends an example `webhook.failing` notification marked `"test": true` to the endpoint now, even if disabled, and returns its log row',
+  })
+  async sendTestNotification(@Arg('endpointId', () => ID) endpointId: string, @Ctx() ctx: GraphQLContext) {
+    return toNotificationCallType(await ctx.services.sends.testNotification(requireActor(ctx), requireUuid('endpointId', endpointId)));
   }
 
   @Mutation(() => Boolean)

@@ -7,6 +7,7 @@ import { ProjectRole } from '../cms/roles';
 import { generateSigningSecret } from '../delivery/signing';
 import { HttpMethod } from '../webhooks/triggers';
 import { Webhook } from '../webhooks/webhook.entity';
+import { ROTATION_GRACE_MS } from '../webhooks/webhook.service';
 import { HeaderInput, validateDescription, validateHeaders, validateName, validateUrl } from '../webhooks/webhook.validation';
 import { WebhookCall } from '../webhook-calls/webhook-call.entity';
 import { ALL_HEALTH_EVENT_TYPES, NOTIFICATION_KIND, WebhookHealthEventType, WebhookPurpose } from './health.constants';
@@ -99,6 +100,17 @@ export class NotificationEndpointService {
         if (input.enabled) endpoint.disabledReason = null;
         else endpoint.disabledReason ??= 'Disabled by a user';
       }
+      return m.save(endpoint);
+    });
+  }
+
+  /** As for webhooks: the old secret keeps signing (alongside the new one) for a day, so receivers can roll over. */
+  async rotateSecret(actor: Actor | null, id: string): Promise<Webhook> {
+    return this.dataSource.transaction(async (m) => {
+      const endpoint = await this.get(actor, id, true, m);
+      endpoint.previousSigningSecret = endpoint.signingSecret;
+      endpoint.previousSecretExpiresAt = new Date(Date.now() + ROTATION_GRACE_MS);
+      endpoint.signingSecret = generateSigningSecret();
       return m.save(endpoint);
     });
   }

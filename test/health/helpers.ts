@@ -72,7 +72,7 @@ export async function createEndpoint(api: TestApi, projectId: string, url: strin
 }
 
 /** The envelope of a notification request, once its signature verifies with the endpoint's secret. */
-export function verifiedEnvelope(request: ReceivedRequest, secret: string): { type: string; version: number; event_id: string; created_at: string; data: Record<string, unknown> } {
+export function verifiedEnvelope(request: ReceivedRequest, secret: string): { type: string; version: number; event_id: string; created_at: string; test?: boolean; data: Record<string, unknown> } {
   new Verifier(secret).verify(request.body, request.headers);
   return JSON.parse(request.body);
 }
