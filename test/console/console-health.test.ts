@@ -75,3 +75,36 @@ test('an admin adds a notification endpoint: it is listed with the events it get
     await context.close();
   }
 });
+
+test('"Send test notification" reports the delivery, and "Rotate signing secret" shows the new secret once', async () => {
+  const pager = await startReceiver(() => ({ status: 204 }));
+  const { context, page } = await newPage(browser, baseUrl);
+  const errors = collectPageErrors(page);
+  try {
+    const created = await api.gql(api.adminToken, `mutation($p: ID!, $url: String!) { createNotificationEndpoint(projectId: $p, input: { name: "Pager", url: $url }) { id signingSecret } }`, {
+      p: projectId,
+      url: pager.url,
+    });
+    const endpoint = ok(created, 'createNotificationEndpoint').createNotificationEndpoint;
+    await signIn(page, api.adminToken, `/projects/${projectId}/notifications`);
+    const row = page.getByRole('row', { name: /^Pager/ });
+    await row.getByRole('button', { name: 'Send test notification' }).click();
+    await page.getByRole('status').filter({ hasText: 'Test notification to Pager delivered: HTTP 204' }).waitFor();
+    expect(pager.requests).toHaveLength(1);
+    expect(JSON.parse(pager.requests[0].body)).toMatchObject({ type: 'webhook.failing', test: true });
+
+    await row.getByRole('button', { name: 'Rotate signing secret' }).click();
+    const notice = page.getByRole('status').filter({ hasText: 'New signing secret of Pager' });
+    await notice.waitFor();
+    const secret = ok(await api.gql(api.adminToken, `query($p: ID!) { notificationEndpoints(projectId: $p) { id signingSecret } }`, { p: projectId }), 'list').notificationEndpoints.find(
+      (e: { id: string }) => e.id === endpoint.id,
+    ).signingSecret;
+    expect(secret).not.toBe(endpoint.signingSecret);
+    await notice.getByText(secret, { exact: true }).waitFor();
+    await screenshot(page, 'notification-endpoint-tools');
+    expect(errors).toEqual([]);
+  } finally {
+    await context.close();
+    await pager.close();
+  }
+});

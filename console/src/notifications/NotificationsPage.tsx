@@ -3,12 +3,15 @@ import { type FormEvent, useState } from 'react';
 import { problemsOf, type Problem } from '../api/errors';
 import { CopyButton } from '../common/CopyButton';
 import { ErrorNotice } from '../common/ErrorNotice';
+import { formatDuration } from '../common/format';
 import { RoleNotice } from '../common/RoleNotice';
 import { roleAtLeast } from '../common/roles';
 import {
   ConsoleCreateNotificationEndpointDocument,
   ConsoleDeleteNotificationEndpointDocument,
   ConsoleNotificationEndpointsDocument,
+  ConsoleRotateNotificationEndpointSecretDocument,
+  ConsoleSendTestNotificationDocument,
   ConsoleUpdateNotificationEndpointDocument,
   type NotificationEndpointFieldsFragment,
   type WebhookHealthEventType,
@@ -87,31 +90,83 @@ function CreateEndpointForm({ projectId }: { projectId: string }) {
   );
 }
 
+const ignore = () => undefined; // each mutation's error is shown from its state
+const COLUMNS = 6;
+
+/**
+ * One endpoint, and below it what its last action said: the outcome of a test notification,
+ * or a rotated secret, shown in full only then (the previous one signs beside it for 24 hours).
+ */
 function EndpointRow({ endpoint }: { endpoint: NotificationEndpointFieldsFragment }) {
   const [update] = useMutation(ConsoleUpdateNotificationEndpointDocument);
   const [remove] = useMutation(ConsoleDeleteNotificationEndpointDocument, { refetchQueries: [ConsoleNotificationEndpointsDocument] });
+  const [test, testState] = useMutation(ConsoleSendTestNotificationDocument);
+  const [rotate, rotateState] = useMutation(ConsoleRotateNotificationEndpointSecretDocument);
+  const [rotated, setRotated] = useState<string | null>(null);
   const labels = endpoint.types.map((t) => TYPES.find((x) => x.value === t)?.label ?? t).join(', ');
+  const tested = testState.data?.sendTestNotification;
+  const doRotate = async () => {
+    try {
+      const result = await rotate({ variables: { endpointId: endpoint.id } });
+      setRotated(result.data!.rotateNotificationEndpointSecret.signingSecret);
+    } catch {
+      // shown by ErrorNotice
+    }
+  };
+  const hasNews = tested || testState.error || rotated || rotateState.error;
   return (
-    <tr>
-      <th scope="row">{endpoint.name}</th>
-      <td className="url">{endpoint.url}</td>
-      <td>{labels}</td>
-      <td>
-        <span className={endpoint.enabled ? 'badge ok' : 'badge off'}>{endpoint.enabled ? 'Enabled' : 'Disabled'}</span>
-        {endpoint.disabledReason && <span className="reason"> {endpoint.disabledReason}</span>}
-      </td>
-      <td>
-        <code className="secret">{endpoint.signingSecret.slice(0, 10)}…</code> <CopyButton text={endpoint.signingSecret} label="Copy signing secret" />
-      </td>
-      <td>
-        <button type="button" className="secondary" onClick={() => void update({ variables: { id: endpoint.id, input: { enabled: !endpoint.enabled } } })}>
-          {endpoint.enabled ? 'Disable' : 'Enable'}
-        </button>{' '}
-        <button type="button" className="secondary danger" onClick={() => void remove({ variables: { id: endpoint.id } })}>
-          Delete
-        </button>
-      </td>
-    </tr>
+    <>
+      <tr>
+        <th scope="row">{endpoint.name}</th>
+        <td className="url">{endpoint.url}</td>
+        <td>{labels}</td>
+        <td>
+          <span className={endpoint.enabled ? 'badge ok' : 'badge off'}>{endpoint.enabled ? 'Enabled' : 'Disabled'}</span>
+          {endpoint.disabledReason && <span className="reason"> {endpoint.disabledReason}</span>}
+        </td>
+        <td>
+          <code className="secret">{endpoint.signingSecret.slice(0, 10)}…</code> <CopyButton text={endpoint.signingSecret} label="Copy signing secret" />{' '}
+          <button type="button" className="secondary" onClick={doRotate} disabled={rotateState.loading}>
+            Rotate signing secret
+          </button>
+        </td>
+        <td>
+          <button type="button" onClick={() => test({ variables: { endpointId: endpoint.id } }).catch(ignore)} disabled={testState.loading}>
+            Send test notification
+          </button>{' '}
+          <button type="button" className="secondary" onClick={() => void update({ variables: { id: endpoint.id, input: { enabled: !endpoint.enabled } } })}>
+            {endpoint.enabled ? 'Disable' : 'Enable'}
+          </button>{' '}
+          <button type="button" className="secondary danger" onClick={() => void remove({ variables: { id: endpoint.id } })}>
+            Delete
+          </button>
+        </td>
+      </tr>
+      {hasNews && (
+        <tr className="endpoint-news">
+          <td colSpan={COLUMNS}>
+            <ErrorNotice error={testState.error} />
+            {tested && (
+              <p role="status" className={tested.success ? 'ok' : 'bad'}>
+                Test notification to {endpoint.name} {tested.success ? 'delivered' : 'failed'}:{' '}
+                {tested.responseStatusCode != null ? `HTTP ${tested.responseStatusCode}` : tested.error} in {formatDuration(tested.durationMs)}.
+              </p>
+            )}
+            <ErrorNotice error={rotateState.error} />
+            {rotated && (
+              <div className="notice" role="status">
+                <p className="notice-title">New signing secret of {endpoint.name} (shown in full only now)</p>
+                <code className="secret">{rotated}</code> <CopyButton text={rotated} label="Copy new secret" />
+                <p>The previous secret keeps signing notifications alongside this one for 24 hours.</p>
+                <button type="button" className="secondary" onClick={() => setRotated(null)}>
+                  Done
+                </button>
+              </div>
+            )}
+          </td>
+        </tr>
+      )}
+    </>
   );
 }
 
