@@ -25,11 +25,16 @@ test('three apps starting together on one empty database: migrations run once, e
       const res = await fetch(`http://127.0.0.1:${app.http!.port}/healthz`);
       expect(res.status).toBe(200);
     }
-    // Taken and released on one connection: no session of any app still holds it.
+    // Taken and released on one connection: no session of any app still holds it. Advisory locks
+    // are per database; other test files start apps on their own databases of the same cluster.
     const client = new Client({ connectionString: url });
     await client.connect();
     try {
-      const held = await client.query(`SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND objid = 4242000 AND granted`);
+      const held = await client.query(
+        `SELECT count(*)::int AS n FROM pg_locks
+          WHERE locktype = 'advisory' AND objid = 4242000 AND granted
+            AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
+      );
       expect(held.rows[0].n).toBe(0);
     } finally {
       await client.end();

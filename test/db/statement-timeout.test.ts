@@ -19,7 +19,11 @@ test('every pooled connection cancels a statement after the timeout; the start w
   await other.query('SELECT pg_advisory_lock(4242000)');
   const starting = startApp(testConfig(db.url, { ROLE: 'api', DATABASE_STATEMENT_TIMEOUT_MS: String(TIMEOUT_MS) }));
   const lockWaiter = async () => {
-    const rows = await other.query(`SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted`);
+    // This database's waiters only: other test files start apps on the same cluster.
+    const rows = await other.query(
+      `SELECT count(*)::int AS n FROM pg_locks
+        WHERE locktype = 'advisory' AND NOT granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
+    );
     return rows.rows[0].n as number;
   };
   const deadline = Date.now() + 10_000;
