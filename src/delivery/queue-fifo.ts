@@ -2,7 +2,7 @@ import type { DataSource, EntityManager } from 'typeorm';
 import { ADVISORY_LOCKS, CHANNELS } from '../db/names';
 import { DeliveryStatus } from './delivery.entity';
 import { type ClaimedDelivery, type ClaimedRow, toClaimedDelivery } from './delivery-row';
-import { CLAIMABLE, RETURNED_DELIVERY } from './queue';
+import { CLAIMABLE, returnedDelivery } from './queue';
 
 /**
  * The FIFO claim: part of the queue (queue.ts), apart because it answers a different question.
@@ -78,7 +78,7 @@ WITH fifo AS (
      SET lease_expires_at = now() + $3::double precision * interval '1 millisecond', leased_by = $4, updated_at = now()
     FROM picked, webhook w
    WHERE d.id = picked.id AND w.id = d.webhook_id AND ${CLAIMABLE}
-  RETURNING ${RETURNED_DELIVERY}
+  RETURNING ${returnedDelivery()}
 )
 SELECT (SELECT count(*)::int FROM judged WHERE NOT settled) AS unsettled,
        (SELECT coalesce(json_agg(claimed), '[]'::json) FROM claimed) AS claimed`;

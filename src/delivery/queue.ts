@@ -4,6 +4,7 @@ import { DEFAULT_SETTLE_HEALTH, type SettleHealth, warnAfterMs } from '../health
 import { HEALTH } from '../health/settle-health.sql';
 import { DeliveryStatus, WebhookCallKind } from './delivery.entity';
 import { type ClaimedDelivery, type ClaimedRow, toClaimedDelivery } from './delivery-row';
+import { isTracingOn } from '../observability/tracing';
 
 /**
  * The delivery queue: every statement on `webhook_delivery` lives here, so its concurrency
@@ -33,9 +34,16 @@ export const CLAIMABLE = `d.status = ${PENDING}
           AND (d.lease_expires_at IS NULL OR d.lease_expires_at < now())
           AND w.enabled`;
 
-export const RETURNED_DELIVERY = `d.id, d.event_id, d.webhook_id, d.kind, d.trigger, d.body, d.content_type, d.body_error, d.attempts, w.fifo,
+/**
+ * What a claim returns of each delivery. The save's trace context is one more lookup per row,
+ * made only while this thread traces: untraced, no attempt span would use it.
+ */
+export function returnedDelivery(): string {
+  const traceContext = isTracingOn() ? '(SELECT e.trace_context FROM domain_event e WHERE e.id = d.event_id)' : 'NULL::text';
+  return `d.id, d.event_id, d.webhook_id, d.kind, d.trigger, d.body, d.content_type, d.body_error, d.attempts, w.fifo,
             w.project_id, w.method, w.url, w.headers, w.signing_secret, w.previous_signing_secret, w.previous_secret_expires_at,
-            w.send_trace_context, (SELECT e.trace_context FROM domain_event e WHERE e.id = d.event_id) AS trace_context`;
+            w.send_trace_context, ${traceContext} AS trace_context`;
+}
 
 // ---------------------------------------------------------------------------------------------
 // enqueue
@@ -169,7 +177,7 @@ export async function claimDue(dataSource: DataSource, request: ClaimRequest): P
         SET lease_expires_at = now() + $8::double precision * interval '1 millisecond', leased_by = $9, updated_at = now()
        FROM kept, counted, webhook w
       WHERE d.id = kept.id AND w.id = d.webhook_id
-  RETURNING ${RETURNED_DELIVERY}, counted.selected`,
+  RETURNING ${returnedDelivery()}, counted.selected`,
     [
       request.limit,
       full,

@@ -3,6 +3,7 @@ import { BatchSpanProcessor, SimpleSpanProcessor, type SpanExporter, type SpanPr
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
 import type { Logger } from './logger';
+import { setTracingOn } from './tracing';
 
 /**
  * The OpenTelemetry SDK, loaded only when OTEL_EXPORTER_OTLP_ENDPOINT is set (main.ts, and the
@@ -43,6 +44,7 @@ export function startTracing(settings: TracingSettings, log: Logger, testing?: {
   api.diag.setLogger({ error: say('error'), warn: say('warn'), info: () => undefined, debug: () => undefined, verbose: () => undefined }, api.DiagLogLevel.WARN);
   const pg = new PgInstrumentation({ enabled: false, requireParentSpan: true });
   pg.setTracerProvider(provider);
+  setTracingOn(true);
   for (const definition of pg.getModuleDefinitions()) {
     if (definition.name === 'pg') definition.patch?.(require('pg'));
   }
@@ -55,6 +57,7 @@ export async function stopTracing(): Promise<void> {
   if (!provider) return;
   await provider.shutdown();
   provider = undefined;
+  setTracingOn(false);
   const api = require('@opentelemetry/api') as typeof import('@opentelemetry/api');
   api.trace.disable();
   api.context.disable();

@@ -12,6 +12,21 @@ import { context, type Link, ROOT_CONTEXT, type Span, SpanKind, type SpanContext
 
 const tracer = () => trace.getTracer('cms-webhooks');
 
+let tracingOn = false;
+
+/** Set by tracing-sdk.ts as this thread's provider starts and stops. */
+export function setTracingOn(on: boolean): void {
+  tracingOn = on;
+}
+
+/**
+ * Whether this thread records spans. Without tracing there is no attempt span to link to a
+ * save, so the claim does not read the saves' trace context at all (src/delivery/queue.ts).
+ */
+export function isTracingOn(): boolean {
+  return tracingOn;
+}
+
 const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
 
 export function formatTraceparent(span: SpanContext): string {
