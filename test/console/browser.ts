@@ -2,7 +2,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import { createProject, startTestApi, type TestApi } from '../support/api';
 import { CHROMIUM_HINT, findChromium } from '../support/chromium';
+import { type Receiver, type ReplyFunction, startReceiver } from '../support/receiver';
 
 /**
  * The console in a real Chromium (Debian's, found by test/support/chromium.ts; `npm test`
@@ -59,4 +61,35 @@ export function collectPageErrors(page: Page): string[] {
     if (message.type() === 'error') errors.push(`console: ${message.text()}`);
   });
   return errors;
+}
+
+/** What every console test file starts: a server on a database of its own, a receiver, Chromium, and one project. */
+export interface ConsoleRig {
+  api: TestApi;
+  receiver: Receiver;
+  browser: Browser;
+  /** The console's origin, e.g. http://127.0.0.1:43121 */
+  baseUrl: string;
+  projectId: string;
+  close(): Promise<void>;
+}
+
+export async function startConsoleRig(options: { project: string; env?: Partial<NodeJS.ProcessEnv>; reply?: ReplyFunction }): Promise<ConsoleRig> {
+  const [api, receiver, browser] = await Promise.all([
+    startTestApi(options.env ?? {}),
+    startReceiver(options.reply ?? (() => ({ status: 200, body: 'ok' }))),
+    launchBrowser(),
+  ]);
+  const close = async () => {
+    await browser.close();
+    await api.close();
+    await receiver.close();
+  };
+  try {
+    const projectId = await createProject(api, options.project);
+    return { api, receiver, browser, baseUrl: `http://127.0.0.1:${api.app.http!.port}`, projectId, close };
+  } catch (error) {
+    await close();
+    throw error;
+  }
 }

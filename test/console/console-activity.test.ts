@@ -1,12 +1,11 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import type { Browser, Page } from 'playwright-core';
-import { createProject } from '../support/api';
 import { callRow, insertCalls } from '../support/fixtures';
 import { waitUntil } from '../support/wait';
-import { codeOf, startTestApi, TestApi } from '../support/api';
-import { ReceivedRequest, Receiver, startReceiver } from '../support/receiver';
-import { collectPageErrors, launchBrowser, newPage, screenshot, signIn } from './browser';
+import { codeOf, createProject, TestApi } from '../support/api';
+import { ReceivedRequest, Receiver } from '../support/receiver';
+import { collectPageErrors, type ConsoleRig, newPage, screenshot, signIn, startConsoleRig } from './browser';
 
 // Callbacks passed to page.evaluate run in the browser; these are its globals there.
 declare const window: any, document: any, navigator: any, sessionStorage: any;
@@ -31,10 +30,11 @@ let pageErrors: string[];
 
 const LIVE_DEADLINE_MS = 2000;
 
+let rig: ConsoleRig;
+
 beforeAll(async () => {
-  [api, receiver, browser] = await Promise.all([startTestApi(), startReceiver(() => ({ status: 200, body: 'ok' })), launchBrowser()]);
-  baseUrl = `http://127.0.0.1:${api.app.http!.port}`;
-  projectId = await createProject(api, 'Shop');
+  rig = await startConsoleRig({ project: 'Shop' });
+  ({ api, receiver, browser, baseUrl, projectId } = rig);
   const blueprint = await api.op(api.adminToken, 'CreateBlueprint', { projectId, input: { name: 'Product', fields: [{ name: 'price', type: 'number' }] } });
   blueprintId = blueprint.data.createBlueprint.id;
   const webhook = await api.op(api.adminToken, 'CreateWebhook', {
@@ -50,9 +50,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await closePage?.();
-  await browser?.close();
-  await api?.close();
-  await receiver?.close();
+  await rig?.close();
 });
 
 const log = () => page.getByRole('table', { name: 'Activity log' });

@@ -1,6 +1,6 @@
 import type { Browser } from 'playwright-core';
-import { createProject, createUserWithToken, ok, startTestApi, TestApi } from '../support/api';
-import { collectPageErrors, launchBrowser, newPage, screenshot, signIn } from './browser';
+import { createUserWithToken, ok, TestApi } from '../support/api';
+import { collectPageErrors, type ConsoleRig, newPage, screenshot, signIn, startConsoleRig } from './browser';
 
 // Callbacks passed to page.evaluate run in the browser; this is its global there.
 declare const document: any;
@@ -12,17 +12,17 @@ let baseUrl: string;
 let projectId: string;
 let editor: { id: string; token: string };
 
+let rig: ConsoleRig;
+
 beforeAll(async () => {
-  [api, browser] = await Promise.all([startTestApi(), launchBrowser()]);
-  baseUrl = `http://127.0.0.1:${api.app.http!.port}`;
-  projectId = await createProject(api, 'Site');
+  rig = await startConsoleRig({ project: 'Site' });
+  ({ api, browser, baseUrl, projectId } = rig);
   ok(await api.op(api.adminToken, 'CreateBlueprint', { projectId, input: { name: 'Page', fields: [{ name: 'slug', type: 'text' }] } }), 'blueprint');
   editor = await createUserWithToken(api, 'writer@example.com', projectId, 'EDITOR');
 }, 60_000);
 
 afterAll(async () => {
-  await browser?.close();
-  await api?.close();
+  await rig?.close();
 });
 
 test('filters: statuses, changed fields and an excluded member are saved, shown after a reload, and a bad field name is refused beside its input', async () => {

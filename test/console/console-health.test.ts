@@ -1,8 +1,8 @@
 import type { Browser } from 'playwright-core';
-import { codeOf, createProject, ok, startTestApi, type TestApi } from '../support/api';
+import { codeOf, ok, type TestApi } from '../support/api';
 import { type Receiver, startReceiver } from '../support/receiver';
 import { waitUntil } from '../support/wait';
-import { collectPageErrors, launchBrowser, newPage, screenshot, signIn } from './browser';
+import { collectPageErrors, type ConsoleRig, newPage, screenshot, signIn, startConsoleRig } from './browser';
 
 /** Failure notifications in the console: the health badge, live, and the notification endpoints screen. */
 let api: TestApi;
@@ -11,16 +11,15 @@ let browser: Browser;
 let baseUrl: string;
 let projectId: string;
 
+let rig: ConsoleRig;
+
 beforeAll(async () => {
-  [api, receiver, browser] = await Promise.all([startTestApi({ WEBHOOK_FAILING_AFTER: '2' }), startReceiver(() => ({ status: 500, body: 'down' })), launchBrowser()]);
-  baseUrl = `http://127.0.0.1:${api.app.http!.port}`;
-  projectId = await createProject(api, 'Shop');
+  rig = await startConsoleRig({ project: 'Shop', env: { WEBHOOK_FAILING_AFTER: '2' }, reply: () => ({ status: 500, body: 'down' }) });
+  ({ api, receiver, browser, baseUrl, projectId } = rig);
 }, 60_000);
 
 afterAll(async () => {
-  await browser?.close();
-  await api?.close();
-  await receiver?.close();
+  await rig?.close();
 });
 
 test('the webhooks table shows "Failing" with its reason as soon as the webhook fails, without a reload', async () => {

@@ -1,9 +1,9 @@
 import type { Browser } from 'playwright-core';
-import { createProject, ok, startTestApi, TestApi } from '../support/api';
-import { Receiver, startReceiver } from '../support/receiver';
+import { ok, TestApi } from '../support/api';
+import { Receiver } from '../support/receiver';
 import fs from 'node:fs';
 import path from 'node:path';
-import { collectPageErrors, launchBrowser, newPage, SCREENSHOT_DIR, signIn } from './browser';
+import { collectPageErrors, type ConsoleRig, newPage, SCREENSHOT_DIR, signIn, startConsoleRig } from './browser';
 
 // Callbacks passed to page.waitForFunction run in the browser; this is its global there.
 declare const document: any;
@@ -15,16 +15,15 @@ let browser: Browser;
 let baseUrl: string;
 let projectId: string;
 
+let rig: ConsoleRig;
+
 beforeAll(async () => {
-  [api, receiver, browser] = await Promise.all([startTestApi(), startReceiver(() => ({ status: 200, body: 'ok' })), launchBrowser()]);
-  baseUrl = `http://127.0.0.1:${api.app.http!.port}`;
-  projectId = await createProject(api, 'Blog');
+  rig = await startConsoleRig({ project: 'Blog' });
+  ({ api, receiver, browser, baseUrl, projectId } = rig);
 }, 60_000);
 
 afterAll(async () => {
-  await browser?.close();
-  await api?.close();
-  await receiver?.close();
+  await rig?.close();
 });
 
 test('the preview follows the template as it is typed, shows a bad placeholder beside it, and Save stores it', async () => {

@@ -1,9 +1,8 @@
 import type { Browser } from 'playwright-core';
-import { createProject } from '../support/api';
 import { callRow, insertCalls } from '../support/fixtures';
-import { codeOf, createUserWithToken, startTestApi, TestApi } from '../support/api';
-import { Receiver, startReceiver } from '../support/receiver';
-import { collectPageErrors, launchBrowser, newPage, screenshot, signIn } from './browser';
+import { codeOf, createUserWithToken, TestApi } from '../support/api';
+import { Receiver } from '../support/receiver';
+import { collectPageErrors, type ConsoleRig, newPage, screenshot, signIn, startConsoleRig } from './browser';
 
 // Callbacks passed to page.evaluate run in the browser; these are its globals there.
 declare const window: any, document: any, navigator: any, sessionStorage: any;
@@ -15,16 +14,15 @@ let browser: Browser;
 let baseUrl: string;
 let projectId: string;
 
+let rig: ConsoleRig;
+
 beforeAll(async () => {
-  [api, receiver, browser] = await Promise.all([startTestApi(), startReceiver(() => ({ status: 200, body: 'ok' })), launchBrowser()]);
-  baseUrl = `http://127.0.0.1:${api.app.http!.port}`;
-  projectId = await createProject(api, 'Blog');
+  rig = await startConsoleRig({ project: 'Blog' });
+  ({ api, receiver, browser, baseUrl, projectId } = rig);
 }, 60_000);
 
 afterAll(async () => {
-  await browser?.close();
-  await api?.close();
-  await receiver?.close();
+  await rig?.close();
 });
 
 test('sign in: the API token field and Sign in lead to the projects by name, with Webhooks and Activity log in the navigation', async () => {
